@@ -1,0 +1,60 @@
+"""The Lambda entry point. It only wires the parts together: logging, the ECR client,
+crhelper's resource and the dispatcher that serves Create, Update and Delete."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from botocore.config import Config
+
+from handler import logs
+from handler.deadline import Deadline, RetryPolicy
+from handler.dispatch import Dispatcher
+from handler.ecr import EcrRules
+from handler.errors import ProviderError
+from handler.resource import ProviderResource
+
+ANSWER_RESERVE_S = 2.0  # the answer goes out this long before the Lambda's deadline
+# Retries are the provider's own (within the deadline), so botocore makes one attempt.
+CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=6,
+    retries={"total_max_attempts": 1, "mode": "standard"},
+    user_agent_extra="ecr-pull-through-cache-provider",
+)
+
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "ecr-pull-through-cache-provider"))
+resource = ProviderResource(answer_reserve_s=ANSWER_RESERVE_S)
+retry_policy = RetryPolicy()
+
+ecr_client: Any = None
+try:
+    ecr_client = boto3.client("ecr", config=CLIENT_CONFIG)
+except Exception as error:  # noqa: BLE001 -- e.g. no Region: every request is answered FAILED, none hangs
+    resource.init_failure(
+        ProviderError(f"The provider could not start: {error}. Check its AWS_REGION setting.")
+    )
+
+
+def rules_for(context: Any) -> EcrRules:
+    deadline = Deadline(context.get_remaining_time_in_millis, ANSWER_RESERVE_S)
+    return EcrRules(ecr_client, deadline, retry_policy)
+
+
+dispatcher = Dispatcher(resource, rules_for)
+resource.create(dispatcher)
+resource.update(dispatcher)
+resource.delete(dispatcher)
+redactor = logs.configure(logger)
+
+
+@logger.inject_lambda_context(correlation_id_path="RequestId")
+def lambda_handler(event: dict[str, Any], context: Any) -> None:
+    redactor.url = str(event.get("ResponseURL", ""))
+    try:
+        resource(event, context)
+    finally:
+        redactor.url = ""

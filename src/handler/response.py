@@ -1,0 +1,125 @@
+"""The answer CloudFormation receives: its body, kept within the protocol's limits, and the
+bounded PUT that delivers it. The ResponseURL is a credential: nothing here logs it."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import ssl
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+log = logging.getLogger(__name__)
+
+SUCCESS, FAILED = "SUCCESS", "FAILED"
+MAX_BODY_BYTES = 4095  # CloudFormation takes a body under 4096 bytes
+MAX_REASON_CHARS = 1500
+MAX_ID_BYTES = 1024
+TRUNCATED = " … (shortened; the provider's logs hold the whole text)"
+
+
+def failed_create_id(request_id: str) -> str:
+    """The id a failed Create answers with. The ':' keeps it from ever being a valid prefix,
+    so the Delete CloudFormation sends for it touches nothing."""
+    return f"ecr-ptc:create-failed:{request_id}"
+
+
+def shorten(text: str, limit: int) -> str:
+    """Keep the beginning, where the property and the fix are named."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - len(TRUNCATED), 0)].rstrip() + TRUNCATED
+
+
+def build_body(
+    event: Mapping[str, Any],
+    status: str,
+    reason: str,
+    physical_id: str | None,
+    data: Mapping[str, Any] | None,
+) -> bytes:
+    """A protocol-valid response body: non-empty id, copied identifiers, a Reason on FAILED,
+    string Data values, under 4096 bytes."""
+    request_id = str(event.get("RequestId", ""))
+    physical_id = (
+        str(physical_id or "") or str(event.get("PhysicalResourceId") or "") or failed_create_id(request_id)
+    )
+    if len(physical_id.encode()) > MAX_ID_BYTES:
+        physical_id = failed_create_id(request_id)
+    if status == FAILED and not reason:
+        reason = f"The provider failed without a message; see its logs for RequestId {request_id}."
+    body: dict[str, Any] = {
+        "Status": status,
+        "Reason": shorten(reason, MAX_REASON_CHARS),
+        "PhysicalResourceId": physical_id,
+        "StackId": str(event.get("StackId", "")),
+        "RequestId": request_id,
+        "LogicalResourceId": str(event.get("LogicalResourceId", "")),
+        "NoEcho": False,
+        "Data": {} if status == FAILED else _strings(data or {}),
+    }
+    encoded = _encode(body)
+    while len(encoded) > MAX_BODY_BYTES and len(body["Reason"]) > 200:
+        body["Reason"] = shorten(body["Reason"], len(body["Reason"]) - (len(encoded) - 4000))
+        encoded = _encode(body)
+    if len(encoded) > MAX_BODY_BYTES:  # Data alone is too large: say so instead of failing later
+        body.update(Status=FAILED, Data={}, Reason="The provider's answer exceeded 4096 bytes.")
+        encoded = _encode(body)
+    return encoded
+
+
+def _strings(data: Mapping[str, Any]) -> dict[str, str]:
+    return {str(k): "" if v is None else str(v) for k, v in data.items()}
+
+
+def _encode(body: Mapping[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def put(
+    url: str,
+    body: bytes,
+    time_left: Callable[[], float],
+    timeout_s: float = 5.0,
+    attempts: int = 3,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int | None:
+    """PUT the body to the presigned ResponseURL, retrying connection errors and 5xx within the
+    time left. Returns the HTTP status of the last attempt, or None if none connected."""
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    status: int | None = None
+    for attempt in range(1, attempts + 1):
+        timeout = max(min(timeout_s, time_left()), 0.5)
+        connection = _connection(parts.scheme, parts.netloc, timeout)
+        try:
+            connection.request(
+                "PUT", target, body=body, headers={"Content-Type": "", "Content-Length": str(len(body))}
+            )
+            status = connection.getresponse().status
+        except (OSError, http.client.HTTPException) as error:
+            log.warning(
+                "could not deliver the answer to CloudFormation",
+                extra={"attempt": attempt, "error": type(error).__name__},
+            )
+            status = None
+        finally:
+            connection.close()
+        if status is not None and status < 500:
+            log.info("answer delivered", extra={"http_status": status, "attempt": attempt})
+            return status
+        pause = 0.2 * 2**attempt
+        if attempt == attempts or time_left() < pause + 0.5:
+            break
+        sleep(pause)
+    log.error("the answer could not be delivered", extra={"http_status": status})
+    return status
+
+
+def _connection(scheme: str, netloc: str, timeout: float) -> http.client.HTTPConnection:
+    if scheme == "http":  # a local receiver (tests, the demo); CloudFormation's is https
+        return http.client.HTTPConnection(netloc, timeout=timeout)
+    return http.client.HTTPSConnection(netloc, timeout=timeout, context=ssl.create_default_context())

@@ -1,0 +1,102 @@
+"""A rule as ECR holds it, and how it differs from what a template asks for."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from handler.properties import RuleSpec, canonical_prefix
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A pull-through cache rule as ECR reports it (fields an answer lacks are None)."""
+
+    ecr_repository_prefix: str
+    upstream_registry_url: str | None = None
+    upstream_registry: str | None = None
+    upstream_repository_prefix: str | None = None
+    credential_arn: str | None = None
+    custom_role_arn: str | None = None
+    registry_id: str | None = None
+    created_at: datetime | None = None
+
+    @classmethod
+    def from_api(cls, answer: Mapping[str, Any]) -> Rule:
+        return cls(
+            ecr_repository_prefix=answer["ecrRepositoryPrefix"],
+            upstream_registry_url=answer.get("upstreamRegistryUrl"),
+            upstream_registry=answer.get("upstreamRegistry"),
+            upstream_repository_prefix=answer.get("upstreamRepositoryPrefix"),
+            credential_arn=answer.get("credentialArn") or None,
+            custom_role_arn=answer.get("customRoleArn") or None,
+            registry_id=answer.get("registryId"),
+            created_at=answer.get("createdAt"),
+        )
+
+    @classmethod
+    def believed_from(cls, spec: RuleSpec) -> Rule:
+        """What ECR holds after it created `spec` (ECR fills in the inferred defaults)."""
+        return cls(
+            ecr_repository_prefix=spec.ecr_repository_prefix,
+            upstream_registry_url=spec.upstream_registry_url,
+            upstream_registry=spec.effective_upstream_registry,
+            upstream_repository_prefix=spec.effective_upstream_repository_prefix,
+            credential_arn=spec.credential_arn,
+            custom_role_arn=spec.custom_role_arn,
+        )
+
+
+@dataclass(frozen=True)
+class Change:
+    """One property whose held value differs from the asked one."""
+
+    name: str  # the CloudFormation property name
+    held: str | None
+    asked: str | None
+    in_place: bool  # True when UpdatePullThroughCacheRule can make it
+
+    def __str__(self) -> str:
+        return f"{self.name} is {_show(self.held)} in ECR, the template asks {_show(self.asked)}"
+
+
+def _show(value: str | None) -> str:
+    return f"'{value}'" if value else "(not set)"
+
+
+def changes(held: Rule, asked: RuleSpec) -> list[Change]:
+    """Every property where the held rule differs from the asked one.
+
+    Removing a credential or role cannot be done in place: the API refuses an update that names
+    neither field, and sends no way to clear one. Such a change counts as a new-rule change.
+    A field the held side does not know (None from a partial answer) is not compared.
+    """
+    found: list[Change] = []
+
+    def compare(name: str, held_value: str | None, asked_value: str | None, in_place: bool) -> None:
+        if held_value != asked_value:
+            found.append(Change(name, held_value, asked_value, in_place))
+
+    if canonical_prefix(held.ecr_repository_prefix) != canonical_prefix(asked.ecr_repository_prefix):
+        compare("EcrRepositoryPrefix", held.ecr_repository_prefix, asked.ecr_repository_prefix, False)
+    if held.upstream_registry_url is not None:
+        compare("UpstreamRegistryUrl", held.upstream_registry_url, asked.upstream_registry_url, False)
+    if held.upstream_registry is not None and asked.effective_upstream_registry is not None:
+        compare("UpstreamRegistry", held.upstream_registry, asked.effective_upstream_registry, False)
+    if held.upstream_registry_url is not None:  # a full answer: compare the upstream prefix too
+        compare(
+            "UpstreamRepositoryPrefix",
+            _no_root_default(held.upstream_repository_prefix),
+            _no_root_default(asked.effective_upstream_repository_prefix),
+            False,
+        )
+    compare("CredentialArn", held.credential_arn, asked.credential_arn, asked.credential_arn is not None)
+    compare("CustomRoleArn", held.custom_role_arn, asked.custom_role_arn, asked.custom_role_arn is not None)
+    return found
+
+
+def _no_root_default(value: str | None) -> str | None:
+    """ROOT is the default upstream prefix: held ROOT and asked nothing are the same."""
+    return None if value == "ROOT" else value
