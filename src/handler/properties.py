@@ -100,12 +100,20 @@ def prefix_problem(name: str, value: str) -> str | None:
     if not PREFIX_MIN <= len(value) <= PREFIX_MAX:
         return f"{name} '{value}' is {len(value)} characters long; it must be {PREFIX_MIN} to {PREFIX_MAX}."
     if not PREFIX_PATTERN.match(value):
-        hint = "use lowercase letters, digits, and '.', '_', '-' or '/' between them"
-        if value.lower() != value and PREFIX_PATTERN.match(value.lower()):
-            hint = f"use lowercase: '{value.lower()}'"
-        elif value.endswith(("-", ".", "_")):
-            hint = f"do not end it with '{value[-1]}': '{value.rstrip('-._')}'"
+        suggestion = suggest_prefix(value)
+        hint = "use lowercase letters and digits, with '.', '_', '-' or '/' only between them"
+        if suggestion:
+            hint += f", e.g. '{suggestion}'"
         return f"{name} '{value}' is not a valid repository prefix: {hint} (or ROOT for the whole registry)."
+    return None
+
+
+def suggest_prefix(value: str) -> str | None:
+    """A valid prefix close to `value`, or None."""
+    words = [w for w in re.split(r"[^a-z0-9/]+", value.lower()) if w]
+    suggestion = re.sub(r"/+", "/", "-".join(words).strip("/")).replace("-/", "/").replace("/-", "/")
+    if PREFIX_MIN <= len(suggestion) <= PREFIX_MAX and PREFIX_PATTERN.match(suggestion):
+        return suggestion
     return None
 
 
@@ -264,7 +272,9 @@ def _check_url(url: str, registry: str | None) -> tuple[str | None, list[str]]:
     if inferred is None and registry is None:
         better = COMMON_MISTAKES.get(url.lower())
         hint = f"write '{better}'" if better else f"use one of {SUPPORTED_URLS}, or set UpstreamRegistry"
-        return None, [f"UpstreamRegistryUrl '{url}' is not an upstream ECR knows: {hint}."]
+        # check the rest as if the URL were the one meant, so all problems show at once
+        meant = infer_upstream_registry(better) if better else None
+        return meant, [f"UpstreamRegistryUrl '{url}' is not an upstream ECR knows: {hint}."]
     if registry is not None and inferred is not None and inferred != registry:
         return registry, [
             f"UpstreamRegistry '{registry}' does not match UpstreamRegistryUrl '{url}', which is a "

@@ -1,0 +1,35 @@
+"""A Lambda context with everything crhelper and Powertools read from a real one."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+FUNCTION_NAME = "ecr-ptc-provider-PullThroughCacheRuleFunction"
+FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FUNCTION_NAME}"
+
+
+class LambdaContext:
+    """The time left runs down from `timeout_s` on `clock` (time.monotonic unless injected)."""
+
+    def __init__(
+        self,
+        timeout_s: float = 120.0,
+        clock: Callable[[], float] = time.monotonic,
+        memory_limit_in_mb: int = 256,
+    ) -> None:
+        self._clock = clock
+        self._deadline = clock() + timeout_s
+        self.function_name = FUNCTION_NAME
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = FUNCTION_ARN
+        self.memory_limit_in_mb = memory_limit_in_mb
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{FUNCTION_NAME}"
+        self.log_stream_name = "2026/11/27/[$LATEST]local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(int((self._deadline - self._clock()) * 1000), 0)

@@ -1,0 +1,84 @@
+"""A real HTTP server on 127.0.0.1 standing in for CloudFormation's presigned ResponseURL."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+
+class Receiver:
+    """Records every PUT it receives, per URL path; answers `status` (200 unless set)."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.status = status
+        self.requests: list[dict[str, Any]] = []  # every PUT, in order: path, headers, body
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                raw = self.rfile.read(length)
+                with receiver._lock:
+                    receiver.requests.append({"path": self.path, "headers": dict(self.headers), "raw": raw})
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def url(self) -> str:
+        """A fresh ResponseURL, shaped like a presigned S3 URL (its signature is a secret)."""
+        token = uuid.uuid4().hex
+        return (
+            f"http://127.0.0.1:{self.port}/cloudformation-responses/{token}"
+            f"?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=sig{token}"
+        )
+
+    def answers(self, url: str) -> list[dict[str, Any]]:
+        """The JSON bodies PUT to `url`, in order."""
+        path = url.split(str(self.port), 1)[1]
+        with self._lock:
+            return [json.loads(r["raw"]) for r in self.requests if r["path"] == path]
+
+    def raw(self, url: str) -> list[dict[str, Any]]:
+        path = url.split(str(self.port), 1)[1]
+        with self._lock:
+            return [r for r in self.requests if r["path"] == path]
+
+    def start(self) -> Receiver:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> Receiver:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def refusing_url() -> str:
+    """A ResponseURL on 127.0.0.1 where nothing listens: every connection is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/refused?X-Amz-Signature=refused"
