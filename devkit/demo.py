@@ -48,8 +48,8 @@ def _use_emulator_secrets(event: dict[str, Any], secrets: Any, real_arns: dict[s
     """Create each secret an event names, and point the event at its real (random-suffixed) ARN."""
     for key in ("ResourceProperties", "OldResourceProperties"):
         properties = event.get(key) or {}
-        arn = properties.get("CredentialArn")
-        match = SECRET_NAME.search(arn or "")
+        arn = str(properties.get("CredentialArn") or "")
+        match = SECRET_NAME.search(arn)
         if not match:
             continue
         if arn not in real_arns:

@@ -18,17 +18,20 @@ from handler.errors import ProviderError
 from handler.resource import ProviderResource
 
 ANSWER_RESERVE_S = 2.0  # the answer goes out this long before the Lambda's deadline
+CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 2, 6
 # Retries are the provider's own (within the deadline), so botocore makes one attempt.
 CLIENT_CONFIG = Config(
-    connect_timeout=2,
-    read_timeout=6,
+    connect_timeout=CONNECT_TIMEOUT_S,
+    read_timeout=READ_TIMEOUT_S,
     retries={"total_max_attempts": 1, "mode": "standard"},
     user_agent_extra="ecr-pull-through-cache-provider",
 )
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "ecr-pull-through-cache-provider"))
 resource = ProviderResource(answer_reserve_s=ANSWER_RESERVE_S)
-retry_policy = RetryPolicy()
+# No call starts unless it can finish (socket timeouts included) before the answer is due, so
+# the timeout answer never races an ECR write.
+retry_policy = RetryPolicy(call_budget_s=CONNECT_TIMEOUT_S + READ_TIMEOUT_S + 0.5)
 
 ecr_client: Any = None
 try:

@@ -11,7 +11,7 @@ from handler import lifecycle
 from handler.attributes import attributes
 from handler.ecr import EcrRules
 from handler.errors import ProviderError
-from handler.properties import InvalidProperties, RuleSpec, parse
+from handler.properties import InvalidProperties, RuleSpec, canonical_prefix, parse
 from handler.resource import ProviderResource
 from handler.response import FAILED, SUCCESS, failed_create_id, shorten
 
@@ -45,9 +45,20 @@ class Dispatcher:
                 "the details; please report it."
             )
             return self._fail(event, journal, ecr, fallback_id, reason)
+        if self._resource.answered:
+            self._undo_unowned(event, journal, ecr)
         self._resource.Data = data
         _log_decision(event, journal, ecr, SUCCESS, physical_id, "")
         return physical_id
+
+    def _undo_unowned(self, event: Mapping[str, Any], journal: lifecycle.Journal, ecr: EcrRules) -> None:
+        """CloudFormation was already told FAILED (the timeout answer), so it will never own a
+        rule this request created under a new prefix: remove it rather than orphan it."""
+        on_record = str(event.get("PhysicalResourceId", ""))
+        for prefix in journal.created:
+            if canonical_prefix(prefix) != canonical_prefix(on_record):
+                ecr.discard(prefix)
+                journal.did(f"removed '{prefix}': the timeout answer had already said FAILED")
 
     def _run(
         self,

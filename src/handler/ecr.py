@@ -138,6 +138,14 @@ class EcrRules:
             return None
         return Rule.from_api(answer)
 
+    def discard(self, prefix: str) -> None:
+        """Delete now, once, whatever the deadline says (undoing a rule nobody will own)."""
+        try:
+            self.calls += 1
+            self._client.delete_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
+        except (ClientError, BotoCoreError):
+            log.exception("could not remove the rule", extra={"prefix": prefix})
+
     def describe(self, prefix: str) -> Rule | None:
         """The rule with this prefix, or None."""
         try:

@@ -33,6 +33,7 @@ class Journal:
 
     held: dict[str, Any] | None = None
     done: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)  # prefixes of the rules this request made
 
     def saw(self, rule: Rule | None) -> None:
         self.held = None if rule is None else {k: str(v) for k, v in vars(rule).items() if v}
@@ -138,6 +139,7 @@ def _create_checked(asked: RuleSpec, ecr: Rules, journal: Journal) -> Rule:
     rule = ecr.create(asked)
     journal.did("created the rule")
     _check_credentials(asked, ecr, journal, undo="removed the rule it had just created")
+    journal.created.append(asked.ecr_repository_prefix)
     return rule
 
 

@@ -80,6 +80,12 @@ class ProviderResource(CfnResource):
             return
         super().__call__(event, context)
 
+    @property
+    def answered(self) -> bool:
+        """True once this invocation's answer has been sent."""
+        with self._send_lock:
+            return self._answered
+
     def time_left(self) -> float:
         """Seconds before the answer must be on its way."""
         return self._lambda_time_left() - self._answer_reserve_s

@@ -1,0 +1,125 @@
+"""Shared fixtures: the emulator, a real HTTP receiver, and `cfn`, which sends a request
+through the real handler and checks every answer against the custom-resource protocol."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+# Region and fake credentials before anything creates a boto3 client (the handler does at import).
+for _key, _value in {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}.items():
+    os.environ.setdefault(_key, _value)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+import boto3  # noqa: E402
+from moto import mock_aws  # noqa: E402  (before the handler, so its client is patched)
+
+import ecr_ptc_emulator  # noqa: E402
+from devkit.context import LambdaContext  # noqa: E402
+from devkit.receiver import Receiver  # noqa: E402
+
+MAX_BODY = 4096
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: Any) -> Any:
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1")):
+        raise OSError(f"tests may not reach {host}: only 127.0.0.1")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True)
+def _no_network_beyond_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+@pytest.fixture
+def emulator() -> Iterator[None]:
+    """moto's ECR with pull-through cache rules, and moto's Secrets Manager; empty each test."""
+    with mock_aws():
+        ecr_ptc_emulator.install()
+        yield
+
+
+@pytest.fixture(scope="session")
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as server:
+        yield server
+
+
+@pytest.fixture
+def pauses(emulator: None) -> Iterator[list[float]]:
+    """The handler's retry pauses, recorded instead of slept."""
+    from handler import app, response
+
+    recorded: list[float] = []
+    original_sleep, original_put = app.retry_policy.sleep, app.resource._put
+    app.retry_policy.sleep = recorded.append
+    app.resource._put = functools.partial(response.put, sleep=recorded.append)
+    app.resource._answers.clear()  # no answer remembered from another test's request
+    yield recorded
+    app.retry_policy.sleep, app.resource._put = original_sleep, original_put
+
+
+@pytest.fixture
+def secret(emulator: None) -> Any:
+    """Create a Secrets Manager secret ECR may read; returns its ARN."""
+    client = boto3.client("secretsmanager", region_name="us-east-1")
+
+    def make(name: str = "ecr-pullthroughcache/docker-hub") -> str:
+        body = json.dumps({"username": "user", "accessToken": "token"})
+        return str(client.create_secret(Name=name, SecretString=body)["ARN"])
+
+    return make
+
+
+class Cfn:
+    """Sends requests through handler.app.lambda_handler the way CloudFormation does."""
+
+    def __init__(self, receiver: Receiver) -> None:
+        self.receiver = receiver
+
+    def send(
+        self, event: dict[str, Any], context: LambdaContext | None = None, url: str | None = None
+    ) -> dict[str, Any]:
+        """Invoke once; assert exactly one protocol-valid answer; return it."""
+        from handler.app import lambda_handler
+
+        url = url or self.receiver.url()
+        lambda_handler({**event, "ResponseURL": url}, context or LambdaContext())
+        raw = self.receiver.raw(url)
+        assert len(raw) == 1, f"expected exactly one answer, got {len(raw)}"
+        assert len(raw[0]["raw"]) < MAX_BODY
+        answer: dict[str, Any] = json.loads(raw[0]["raw"])
+        check_protocol(event, answer)
+        return answer
+
+
+def check_protocol(event: dict[str, Any], answer: dict[str, Any]) -> None:
+    assert answer["Status"] in ("SUCCESS", "FAILED")
+    assert isinstance(answer["PhysicalResourceId"], str) and answer["PhysicalResourceId"]
+    assert len(answer["PhysicalResourceId"].encode()) <= 1024
+    for key in ("StackId", "RequestId", "LogicalResourceId"):
+        assert answer[key] == event[key]
+    if answer["Status"] == "FAILED":
+        assert answer["Reason"]
+    assert all(isinstance(v, str) for v in answer.get("Data", {}).values())
+
+
+@pytest.fixture
+def cfn(receiver: Receiver, pauses: list[float]) -> Cfn:
+    return Cfn(receiver)

@@ -1,0 +1,67 @@
+"""Small helpers shared by the handler tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+import ecr_ptc_emulator
+from devkit.events import request
+
+PUBLIC = {"EcrRepositoryPrefix": "ecr-public", "UpstreamRegistryUrl": "public.ecr.aws"}
+QUAY = {"EcrRepositoryPrefix": "quay", "UpstreamRegistryUrl": "quay.io"}
+DOCKER_HUB = {"EcrRepositoryPrefix": "docker-hub", "UpstreamRegistryUrl": "registry-1.docker.io"}
+PRIVATE_ECR = {
+    "EcrRepositoryPrefix": "upstream",
+    "UpstreamRegistryUrl": "444455556666.dkr.ecr.us-east-1.amazonaws.com",
+}
+ROLE_A = "arn:aws:iam::123456789012:role/ecr-ptc-upstream-a"
+ROLE_B = "arn:aws:iam::123456789012:role/ecr-ptc-upstream-b"
+ATTRIBUTES = {
+    "EcrRepositoryPrefix",
+    "UpstreamRegistryUrl",
+    "UpstreamRegistry",
+    "UpstreamRepositoryPrefix",
+    "CredentialArn",
+    "CustomRoleArn",
+    "RegistryId",
+    "CreatedAt",
+}
+
+
+def ops() -> list[str]:
+    """The operation names the emulator received, in order."""
+    return [operation for operation, _ in ecr_ptc_emulator.calls()]
+
+
+def rules() -> dict[str, dict[str, Any]]:
+    return ecr_ptc_emulator.rules()
+
+
+def ecr() -> Any:
+    return boto3.client("ecr", region_name="us-east-1")
+
+
+def existing(**params: str) -> dict[str, Any]:
+    """A rule created behind the stack's back (not through the handler)."""
+    return dict(ecr().create_pull_through_cache_rule(**params))
+
+
+def create_event(properties: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    return request("Create", properties, **kwargs)
+
+
+def update_event(
+    properties: dict[str, Any], physical_id: str, old: dict[str, Any], **kwargs: Any
+) -> dict[str, Any]:
+    return request("Update", properties, physical_id=physical_id, old_properties=old, **kwargs)
+
+
+def delete_event(physical_id: str, properties: dict[str, Any] | None = None) -> dict[str, Any]:
+    return request("Delete", properties or {}, physical_id=physical_id)
+
+
+def ops_since(mark: int) -> list[str]:
+    """The operations received after `mark` = len(ops()) was taken."""
+    return ops()[mark:]

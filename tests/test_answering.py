@@ -1,0 +1,206 @@
+"""Rule 8: every invocation answers exactly once, before its deadline, with a non-empty id and
+a body under 4096 bytes; crhelper's defaults (120 s Delete sleep, empty timeout id, endless
+PUT retries, ResponseURL in logs) are fixed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from crhelper import CfnResource
+
+import ecr_ptc_emulator
+from devkit.context import LambdaContext
+from devkit.receiver import Receiver, refusing_url
+from handler import app
+from handler.properties import is_rule_id
+from handler.resource import ProviderResource
+from handler.response import MAX_BODY_BYTES, build_body, shorten
+from tests.conftest import Cfn, check_protocol
+from tests.helpers import PUBLIC, create_event, delete_event, ops, rules, update_event
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_timeout_answer_carries_a_real_id_and_comes_once(cfn: Cfn, receiver: Receiver) -> None:
+    """The Lambda's deadline arrives while an ECR call hangs: FAILED goes out before it, with
+    an id its Delete ignores, and the rule created after that answer is removed, not orphaned."""
+    url = receiver.url()
+
+    def hang_until_answered(**kwargs: Any) -> None:
+        for _ in range(500):  # bounded: at most 5 s
+            if receiver.raw(url):
+                return
+            time.sleep(0.01)
+
+    budget = app.retry_policy.call_budget_s
+    app.retry_policy.call_budget_s = 0
+    app.ecr_client.meta.events.register_first("before-send.ecr.*", hang_until_answered)
+    try:
+        answer = cfn.send(
+            create_event(PUBLIC), context=LambdaContext(timeout_s=app.ANSWER_RESERVE_S + 0.2), url=url
+        )
+    finally:
+        app.ecr_client.meta.events.unregister("before-send.ecr.*", hang_until_answered)
+        app.retry_policy.call_budget_s = budget
+
+    assert answer["Status"] == "FAILED"
+    assert "ran out of time" in answer["Reason"]
+    assert not is_rule_id(answer["PhysicalResourceId"])
+    assert ops() == ["CreatePullThroughCacheRule", "DeletePullThroughCacheRule"]
+    assert rules() == {}
+
+
+def test_too_little_time_left_means_no_call_and_an_immediate_answer(cfn: Cfn) -> None:
+    context = LambdaContext(timeout_s=app.ANSWER_RESERVE_S + 1)
+
+    answer = cfn.send(update_event({**PUBLIC, "EcrRepositoryPrefix": "other"}, "ecr-public", PUBLIC), context)
+
+    assert answer["Status"] == "FAILED"
+    assert answer["PhysicalResourceId"] == "ecr-public"
+    assert "Timeout" in answer["Reason"]
+    assert ops() == []
+
+
+def test_a_response_url_that_refuses_connections_is_given_up_on(pauses: list[float], emulator: None) -> None:
+    url = refusing_url()
+    app.lambda_handler({**create_event(PUBLIC), "ResponseURL": url}, LambdaContext())
+
+    assert len(pauses) == 2  # three attempts, two pauses, then the invocation ends
+    assert set(rules()) == {"ecr-public"}
+
+
+def test_a_response_url_answering_500_is_retried_a_bounded_number_of_times(
+    receiver: Receiver, pauses: list[float]
+) -> None:
+    url = receiver.url()
+    receiver.status = 500
+    try:
+        app.lambda_handler({**create_event(PUBLIC), "ResponseURL": url}, LambdaContext())
+    finally:
+        receiver.status = 200
+
+    assert len(receiver.raw(url)) == 3
+    assert len({r["raw"] for r in receiver.raw(url)}) == 1
+
+
+def test_a_request_delivered_twice_is_answered_twice_the_same_with_one_ecr_call(cfn: Cfn) -> None:
+    event = create_event(PUBLIC)
+
+    first, second = cfn.send(event), cfn.send(event)
+
+    assert first == second
+    assert first["Status"] == "SUCCESS"
+    assert ops() == ["CreatePullThroughCacheRule"]
+
+
+def test_delete_does_not_sleep(cfn: Cfn, monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr("crhelper.resource_helper.sleep", slept.append)
+    cfn.send(create_event(PUBLIC))
+
+    answer = cfn.send(delete_event("ecr-public", PUBLIC), LambdaContext(timeout_s=900))
+
+    assert answer["Status"] == "SUCCESS"
+    assert slept == []
+
+
+def test_the_put_is_what_cloudformation_expects(cfn: Cfn, receiver: Receiver) -> None:
+    url = receiver.url()
+    cfn.send(create_event(PUBLIC), url=url)
+    (put,) = receiver.raw(url)
+
+    assert put["headers"]["Content-Type"] == ""
+    assert int(put["headers"]["Content-Length"]) == len(put["raw"])
+    keys = {
+        "Status",
+        "Reason",
+        "PhysicalResourceId",
+        "StackId",
+        "RequestId",
+        "LogicalResourceId",
+        "NoEcho",
+        "Data",
+    }
+    assert set(json.loads(put["raw"])) == keys
+
+
+def test_a_start_up_failure_is_answered_failed_not_left_waiting(receiver: Receiver) -> None:
+    """No Region: the module still loads, and the first request is answered FAILED."""
+    url = receiver.url()
+    event = {**create_event(PUBLIC), "ResponseURL": url}
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION")}
+    env["PYTHONPATH"] = f"{ROOT / 'src'}:{ROOT}"
+    script = (
+        "import json, sys; from devkit.context import LambdaContext; from handler import app; "
+        "app.lambda_handler(json.loads(sys.argv[1]), LambdaContext())"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script, json.dumps(event)],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+    (answer,) = receiver.answers(url)
+    check_protocol(event, answer)
+    assert answer["Status"] == "FAILED"
+    assert "could not start" in answer["Reason"]
+    assert not is_rule_id(answer["PhysicalResourceId"])
+
+
+def test_our_resource_sets_every_attribute_crhelper_sets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ProviderResource replaces CfnResource.__init__; this fails if an upgrade adds state."""
+    monkeypatch.setenv("AWS_SAM_LOCAL", "1")  # so crhelper creates no clients
+    theirs = set(vars(CfnResource(log_level="INFO")))
+    ours = set(vars(ProviderResource()))
+    assert theirs <= ours
+
+
+# --- the body, pure ----------------------------------------------------------------------
+
+EVENT = {"RequestId": "r-1", "StackId": "s", "LogicalResourceId": "L", "RequestType": "Create"}
+
+
+def test_a_long_reason_keeps_its_beginning_and_the_body_stays_under_4096_bytes() -> None:
+    reason = "EcrRepositoryPrefix 'X' is bad: write 'x'. " + "detail " * 2000
+    body = build_body(EVENT, "FAILED", reason, None, None)
+
+    decoded = json.loads(body)
+    assert len(body) <= MAX_BODY_BYTES
+    assert decoded["Reason"].startswith("EcrRepositoryPrefix 'X' is bad: write 'x'.")
+    assert decoded["Reason"].endswith("the provider's logs hold the whole text)")
+
+
+def test_a_body_with_large_data_still_fits() -> None:
+    data = {f"Key{n}": "v" * 600 for n in range(8)}
+    body = build_body(EVENT, "SUCCESS", "x" * 3000, "prefix", data)
+    assert len(body) <= MAX_BODY_BYTES
+
+
+def test_missing_id_and_reason_are_filled_in() -> None:
+    decoded = json.loads(build_body(EVENT, "FAILED", "", "", {"n": 1}))
+    assert decoded["PhysicalResourceId"] == "ecr-ptc:create-failed:r-1"
+    assert "RequestId r-1" in decoded["Reason"]
+    assert decoded["Data"] == {}
+    decoded = json.loads(
+        build_body({**EVENT, "PhysicalResourceId": "old"}, "SUCCESS", "", None, {"n": 1, "z": None})
+    )
+    assert decoded["PhysicalResourceId"] == "old"
+    assert decoded["Data"] == {"n": "1", "z": ""}
+
+
+def test_shorten_leaves_short_text_alone() -> None:
+    assert shorten("short", 10) == "short"
+    assert len(shorten("x" * 100, 80)) == 80
+
+
+def test_the_emulator_is_reset_between_tests(emulator: None) -> None:
+    assert ecr_ptc_emulator.rules() == {}
