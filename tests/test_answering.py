@@ -65,7 +65,23 @@ def test_too_little_time_left_means_no_call_and_an_immediate_answer(cfn: Cfn) ->
     assert answer["Status"] == "FAILED"
     assert answer["PhysicalResourceId"] == "ecr-public"
     assert "Timeout" in answer["Reason"]
+    assert "was not attempted" in answer["Reason"]
     assert ops() == []
+
+
+def test_a_short_service_timeout_bounds_the_work(cfn: Cfn, pauses: list[float]) -> None:
+    """CloudFormation stops waiting after ServiceTimeout: the answer must come before that,
+    even when the Lambda itself has 15 minutes."""
+    ecr_ptc_emulator.faults().fail(None, "ThrottlingException", times=-1)
+    context = LambdaContext(timeout_s=900)
+
+    answer = cfn.send(create_event({**PUBLIC, "ServiceTimeout": "4"}), context)
+
+    assert answer["Status"] == "FAILED"
+    assert "ServiceTimeout" in answer["Reason"]
+    assert ops() == []
+    assert cfn.send(create_event({**PUBLIC, "ServiceTimeout": "60"}), context)["Status"] == "FAILED"
+    assert len(ops()) == app.retry_policy.max_attempts  # a long ServiceTimeout: retried in full
 
 
 def test_a_response_url_that_refuses_connections_is_given_up_on(pauses: list[float], emulator: None) -> None:

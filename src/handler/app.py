@@ -29,9 +29,10 @@ CLIENT_CONFIG = Config(
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "ecr-pull-through-cache-provider"))
 resource = ProviderResource(answer_reserve_s=ANSWER_RESERVE_S)
-# No call starts unless it can finish (socket timeouts included) before the answer is due, so
-# the timeout answer never races an ECR write.
-retry_policy = RetryPolicy(call_budget_s=CONNECT_TIMEOUT_S + READ_TIMEOUT_S + 0.5)
+# No call starts with less than call_budget_s left before the answer is due. A call that still
+# outlasts it loses the race to the timeout answer; the dispatcher then removes any rule that
+# CloudFormation, told FAILED, will never own, and CloudFormation's rollback reverts the rest.
+retry_policy = RetryPolicy(call_budget_s=3.0)
 
 ecr_client: Any = None
 try:
@@ -43,7 +44,7 @@ except Exception as error:  # noqa: BLE001 -- e.g. no Region: every request is a
 
 
 def rules_for(context: Any) -> EcrRules:
-    deadline = Deadline(context.get_remaining_time_in_millis, ANSWER_RESERVE_S)
+    deadline = Deadline(resource.remaining_ms, ANSWER_RESERVE_S)
     return EcrRules(ecr_client, deadline, retry_policy)
 
 

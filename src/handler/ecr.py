@@ -179,9 +179,10 @@ class EcrRules:
         while True:
             if deadline.left() < policy.call_budget_s:
                 raise OutOfTime(
-                    f"{operation} '{prefix}' was not attempted: the provider's Lambda has "
-                    f"{max(deadline.left(), 0):.1f} s left before its timeout. Retry the "
-                    "deployment; if it recurs, raise the provider function's Timeout."
+                    f"{operation} '{prefix}' was not attempted: only {max(deadline.left(), 0):.1f} s "
+                    "were left before the answer was due (set by the provider function's Timeout, "
+                    "or by the resource's ServiceTimeout). Retry the deployment; if it recurs, "
+                    "raise whichever of the two is short."
                 )
             attempt += 1
             self.calls += 1

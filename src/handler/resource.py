@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -68,11 +69,13 @@ class ProviderResource(CfnResource):
         self._answered = False
         self._answers: OrderedDict[str, bytes] = OrderedDict()
         self._remembered = remembered
+        self._service_deadline: float | None = None
 
     def __call__(self, event: dict[str, Any], context: Any) -> None:
         with self._send_lock:
             self._answered = False
         self._event, self._context = event, context
+        self._service_deadline = _service_deadline(event)
         earlier = self._answers.get(str(event.get("RequestId")))
         if earlier is not None:
             log.info("request delivered again: repeating the first answer")
@@ -90,10 +93,18 @@ class ProviderResource(CfnResource):
         """Seconds before the answer must be on its way."""
         return self._lambda_time_left() - self._answer_reserve_s
 
+    def remaining_ms(self) -> int:
+        """Milliseconds until the earlier of the Lambda's deadline and CloudFormation's
+        ServiceTimeout (how long the stack waits for this answer)."""
+        return int(self._lambda_time_left() * 1000)
+
     def _lambda_time_left(self) -> float:
         if self._context is None:
             return 0.0
-        return float(self._context.get_remaining_time_in_millis()) / 1000.0
+        left = float(self._context.get_remaining_time_in_millis()) / 1000.0
+        if self._service_deadline is not None:
+            left = min(left, self._service_deadline - time.monotonic())
+        return left
 
     def _log_setup(self, event: Any, context: Any) -> None:
         """Logging is configured once, by Powertools, in handler.app."""
@@ -145,3 +156,13 @@ class ProviderResource(CfnResource):
         self._answers[request_id] = body
         while len(self._answers) > self._remembered:
             self._answers.popitem(last=False)
+
+
+def _service_deadline(event: dict[str, Any]) -> float | None:
+    """When CloudFormation stops waiting, if the resource sets ServiceTimeout (1-3600 s)."""
+    raw = (event.get("ResourceProperties") or {}).get("ServiceTimeout")
+    try:
+        seconds = float(str(raw))
+    except (TypeError, ValueError):
+        return None
+    return time.monotonic() + seconds if 1 <= seconds <= 3600 else None
