@@ -449,3 +449,51 @@ def ecr_ptc_emulator_delete(prefix: str) -> None:
     from tests.helpers import ecr
 
     ecr().delete_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
+
+
+# --- the paths where the request alone cannot tell ---------------------------------------
+
+
+def test_update_whose_old_properties_were_invalid_reads_ecr_first(cfn: Cfn) -> None:
+    """A rollback after a failed update with bad properties: old = the bad ones."""
+    cfn.send(create_event(PUBLIC))
+    mark = len(ops())
+
+    answer = cfn.send(update_event(PUBLIC, "ecr-public", {**PUBLIC, "Typo": "x"}))
+
+    assert answer["Status"] == "SUCCESS"
+    assert ops_since(mark) == ["DescribePullThroughCacheRules"]
+
+
+def test_update_whose_rule_is_gone_and_old_properties_unusable_creates_it(cfn: Cfn) -> None:
+    answer = cfn.send(update_event(PUBLIC, "ecr-public", {"Typo": "x"}))
+
+    assert answer["Status"] == "SUCCESS"
+    assert answer["PhysicalResourceId"] == "ecr-public"
+    assert ops() == ["DescribePullThroughCacheRules", "CreatePullThroughCacheRule"]
+    assert set(rules()) == {"ecr-public"}
+
+
+def test_a_same_prefix_replacement_of_a_rule_already_gone_just_creates(cfn: Cfn) -> None:
+    cache = {"EcrRepositoryPrefix": "cache", "UpstreamRegistryUrl": "public.ecr.aws"}
+
+    answer = cfn.send(update_event({**cache, "UpstreamRegistryUrl": "quay.io"}, "cache", cache))
+
+    assert answer["Status"] == "SUCCESS"
+    assert ops() == ["DeletePullThroughCacheRule", "CreatePullThroughCacheRule"]
+    assert rules()["cache"]["upstreamRegistryUrl"] == "quay.io"
+
+
+def test_an_unexpected_error_is_still_answered_with_a_pointer_to_the_logs(cfn: Cfn, monkeypatch: Any) -> None:
+    from handler import lifecycle
+
+    def broken(*args: Any) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(lifecycle, "create", broken)
+    answer = cfn.send(create_event(PUBLIC))
+
+    assert answer["Status"] == "FAILED"
+    assert "unexpected error (KeyError" in answer["Reason"]
+    assert "logs for RequestId" in answer["Reason"]
+    assert not is_rule_id(answer["PhysicalResourceId"])
