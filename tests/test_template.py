@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -599,3 +600,54 @@ def test_packaged_botocore_knows_the_fields_the_provider_sends(built_function: P
     assert "ecrRepositoryPrefix" in members("ValidatePullThroughCacheRule")
     assert "ecrRepositoryPrefixes" in members("DescribePullThroughCacheRules")
     assert "ecrRepositoryPrefix" in members("DeletePullThroughCacheRule")
+
+
+@pytest.mark.tools
+def test_the_built_artifact_answers_a_create_in_a_clean_interpreter(built_function: Path) -> None:
+    """The artifact, not just the source: `python -I` (no PYTHONPATH, no site-packages of the
+    test environment) imports handler.app from the build directory alone and answers a Create
+    against the emulator, which runs as a server in this process."""
+    from devkit.events import request
+    from devkit.receiver import Receiver
+    from ecr_ptc_emulator import server
+
+    emulator, endpoint = server.start()
+    try:
+        with Receiver() as receiver:
+            url = receiver.url()
+            event = {**request("Create", {"EcrRepositoryPrefix": "built", "UpstreamRegistryUrl": "quay.io"})}
+            event["ResponseURL"] = url
+            script = (
+                "import json, sys\n"
+                f"sys.path.insert(0, {str(built_function)!r})\n"
+                "import botocore\n"
+                "from handler.app import lambda_handler\n"
+                "class Context:\n"
+                "    function_name = 'built'; memory_limit_in_mb = 128; aws_request_id = 'r'\n"
+                "    invoked_function_arn = 'arn:aws:lambda:us-east-1:123456789012:function:built'\n"
+                "    def get_remaining_time_in_millis(self): return 60000\n"
+                "lambda_handler(json.loads(sys.argv[1]), Context())\n"
+                "print(botocore.__file__)\n"
+            )
+            env = {
+                "PATH": os.environ.get("PATH", ""),
+                "AWS_ENDPOINT_URL": endpoint,
+                "AWS_REGION": "us-east-1",
+                "AWS_DEFAULT_REGION": "us-east-1",  # both, as Lambda sets them
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "POWERTOOLS_LOG_LEVEL": "WARNING",
+            }
+            python = shutil.which("python3.13") or sys.executable
+            result = subprocess.run(
+                [python, "-I", "-c", script, json.dumps(event)],
+                env=env, capture_output=True, text=True, timeout=120, check=False,
+            )  # fmt: skip
+            assert result.returncode == 0, result.stderr
+            assert result.stdout.strip().startswith(str(built_function))  # botocore from the artifact
+            (answer,) = receiver.answers(url)
+    finally:
+        emulator.stop()
+    assert answer["Status"] == "SUCCESS", answer.get("Reason")
+    assert answer["PhysicalResourceId"] == "built"
+    assert answer["Data"]["UpstreamRegistry"] == "quay"

@@ -39,7 +39,10 @@ try:
     ecr_client = boto3.client("ecr", config=CLIENT_CONFIG)
 except Exception as error:  # noqa: BLE001 -- e.g. no Region: every request is answered FAILED, none hangs
     resource.init_failure(
-        ProviderError(f"The provider could not start: {error}. Check its AWS_REGION setting.")
+        ProviderError(
+            f"The provider could not start ({error}). Check the function's environment "
+            "(AWS_REGION, AWS_DEFAULT_REGION) and redeploy it from template.yaml."
+        )
     )
 
 
