@@ -116,6 +116,20 @@ def test_a_request_delivered_twice_is_answered_twice_the_same_with_one_ecr_call(
     assert ops() == ["CreatePullThroughCacheRule"]
 
 
+@pytest.mark.parametrize("context", [None, object()])
+def test_a_hand_made_context_without_lambda_attributes_is_still_answered(
+    receiver: Receiver, pauses: list[float], context: object
+) -> None:
+    url = receiver.url()
+    event = create_event(PUBLIC)
+
+    app.lambda_handler({**event, "ResponseURL": url}, context)
+
+    (answer,) = receiver.answers(url)
+    check_protocol(event, answer)
+    assert answer["Status"] == "SUCCESS"
+
+
 def test_delete_does_not_sleep(cfn: Cfn, monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
     monkeypatch.setattr("crhelper.resource_helper.sleep", slept.append)

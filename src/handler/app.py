@@ -4,6 +4,7 @@ crhelper's resource and the dispatcher that serves Create, Update and Delete."""
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import boto3
@@ -58,10 +59,37 @@ resource.delete(dispatcher)
 redactor = logs.configure(logger)
 
 
-@logger.inject_lambda_context(correlation_id_path="RequestId")
 def lambda_handler(event: dict[str, Any], context: Any) -> None:
+    _serve(event, CompleteContext(context))
+
+
+@logger.inject_lambda_context(correlation_id_path="RequestId")
+def _serve(event: dict[str, Any], context: Any) -> None:
     redactor.url = str(event.get("ResponseURL", ""))
     try:
         resource(event, context)
     finally:
         redactor.url = ""
+
+
+class CompleteContext:
+    """The Lambda context, with what a hand-made one (or None) lacks filled in, so that no
+    missing attribute can stop a request from being answered."""
+
+    DEFAULT_TIMEOUT_MS = 60_000
+
+    def __init__(self, context: Any) -> None:
+        self._context = context
+        self._started = time.monotonic()
+        self.function_name = str(
+            getattr(context, "function_name", "") or os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+        )
+        self.memory_limit_in_mb = getattr(context, "memory_limit_in_mb", 0)
+        self.invoked_function_arn = str(getattr(context, "invoked_function_arn", "") or "")
+        self.aws_request_id = str(getattr(context, "aws_request_id", "") or "")
+
+    def get_remaining_time_in_millis(self) -> int:
+        remaining = getattr(self._context, "get_remaining_time_in_millis", None)
+        if callable(remaining):
+            return int(remaining())
+        return self.DEFAULT_TIMEOUT_MS - int((time.monotonic() - self._started) * 1000)
