@@ -210,19 +210,24 @@ def test_new_prefix_creates_the_new_rule_and_leaves_the_old_for_cleanup(cfn: Cfn
 
 # --- 4. Replacement under the same prefix ------------------------------------------------
 
+CACHE_PUBLIC = {"EcrRepositoryPrefix": "cache", "UpstreamRegistryUrl": "public.ecr.aws"}
+CACHE_QUAY = {"EcrRepositoryPrefix": "cache", "UpstreamRegistryUrl": "quay.io"}
+
+
+def replace_cache_upstream(cfn: Cfn, asked: dict[str, Any] = CACHE_QUAY) -> dict[str, Any]:
+    """Update the 'cache' rule (created from ECR Public) to another upstream, same prefix."""
+    return cfn.send(update_event(asked, "cache", CACHE_PUBLIC))
+
+
+def without_times(rule: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in rule.items() if k not in ("createdAt", "updatedAt")}
+
 
 def test_new_upstream_with_same_prefix_deletes_then_creates_keeping_the_id(cfn: Cfn) -> None:
-    cache = {"EcrRepositoryPrefix": "cache"}
-    cfn.send(create_event({**cache, "UpstreamRegistryUrl": "public.ecr.aws"}))
+    cfn.send(create_event(CACHE_PUBLIC))
     mark = len(ops())
 
-    answer = cfn.send(
-        update_event(
-            {**cache, "UpstreamRegistryUrl": "quay.io"},
-            "cache",
-            {**cache, "UpstreamRegistryUrl": "public.ecr.aws"},
-        )
-    )
+    answer = replace_cache_upstream(cfn)
 
     assert answer["Status"] == "SUCCESS"
     assert answer["PhysicalResourceId"] == "cache"
@@ -232,41 +237,24 @@ def test_new_upstream_with_same_prefix_deletes_then_creates_keeping_the_id(cfn: 
 
 
 def test_same_prefix_replacement_puts_the_old_rule_back_when_the_create_fails(cfn: Cfn) -> None:
-    cache = {"EcrRepositoryPrefix": "cache"}
-    cfn.send(create_event({**cache, "UpstreamRegistryUrl": "public.ecr.aws"}))
+    cfn.send(create_event(CACHE_PUBLIC))
     before = rules()["cache"]
     ecr_ptc_emulator.faults().fail("CreatePullThroughCacheRule", "LimitExceededException", times=1)
 
-    answer = cfn.send(
-        update_event(
-            {**cache, "UpstreamRegistryUrl": "quay.io"},
-            "cache",
-            {**cache, "UpstreamRegistryUrl": "public.ecr.aws"},
-        )
-    )
+    answer = replace_cache_upstream(cfn)
 
     assert answer["Status"] == "FAILED"
     assert answer["PhysicalResourceId"] == "cache"
     assert "50 pull-through cache rules" in answer["Reason"]
     assert "put back" in answer["Reason"]
-    after = rules()["cache"]
-    assert {k: v for k, v in after.items() if k not in ("createdAt", "updatedAt")} == {
-        k: v for k, v in before.items() if k not in ("createdAt", "updatedAt")
-    }
+    assert without_times(rules()["cache"]) == without_times(before)
 
 
 def test_same_prefix_replacement_says_how_to_recreate_when_the_restore_fails_too(cfn: Cfn) -> None:
-    cache = {"EcrRepositoryPrefix": "cache"}
-    cfn.send(create_event({**cache, "UpstreamRegistryUrl": "public.ecr.aws"}))
+    cfn.send(create_event(CACHE_PUBLIC))
     ecr_ptc_emulator.faults().fail("CreatePullThroughCacheRule", "AccessDeniedException", times=2)
 
-    answer = cfn.send(
-        update_event(
-            {**cache, "UpstreamRegistryUrl": "quay.io"},
-            "cache",
-            {**cache, "UpstreamRegistryUrl": "public.ecr.aws"},
-        )
-    )
+    answer = replace_cache_upstream(cfn)
 
     assert answer["Status"] == "FAILED"
     assert "recreate it by hand" in answer["Reason"]
@@ -275,12 +263,18 @@ def test_same_prefix_replacement_says_how_to_recreate_when_the_restore_fails_too
 
 def test_same_prefix_replacement_with_failing_validation_restores_the_old_rule(cfn: Cfn, secret: Any) -> None:
     arn = secret("ecr-pullthroughcache/ghcr")
-    cache = {"EcrRepositoryPrefix": "cache"}
-    cfn.send(create_event({**cache, "UpstreamRegistryUrl": "public.ecr.aws"}))
+    cfn.send(create_event(CACHE_PUBLIC))
     ecr_ptc_emulator.faults().validation_result(False, "denied: bad token")
-    asked = {**cache, "UpstreamRegistryUrl": "ghcr.io", "CredentialArn": arn, "ValidateCredentials": "true"}
 
-    answer = cfn.send(update_event(asked, "cache", {**cache, "UpstreamRegistryUrl": "public.ecr.aws"}))
+    answer = replace_cache_upstream(
+        cfn,
+        {
+            **CACHE_PUBLIC,
+            "UpstreamRegistryUrl": "ghcr.io",
+            "CredentialArn": arn,
+            "ValidateCredentials": "true",
+        },
+    )
 
     assert answer["Status"] == "FAILED"
     assert "denied: bad token" in answer["Reason"]
@@ -367,12 +361,10 @@ def test_rollback_after_a_failed_new_prefix_update_reads_ecr_and_writes_nothing(
 
 
 def test_rollback_of_a_same_prefix_replacement_replaces_back(cfn: Cfn) -> None:
-    cache = {"EcrRepositoryPrefix": "cache", "UpstreamRegistryUrl": "public.ecr.aws"}
-    quay = {**cache, "UpstreamRegistryUrl": "quay.io"}
-    cfn.send(create_event(cache))
-    cfn.send(update_event(quay, "cache", cache))
+    cfn.send(create_event(CACHE_PUBLIC))
+    replace_cache_upstream(cfn)
 
-    rollback = cfn.send(update_event(cache, "cache", quay))
+    rollback = cfn.send(update_event(CACHE_PUBLIC, "cache", CACHE_QUAY))
 
     assert rollback["Status"] == "SUCCESS"
     assert rules()["cache"]["upstreamRegistryUrl"] == "public.ecr.aws"
@@ -475,9 +467,7 @@ def test_update_whose_rule_is_gone_and_old_properties_unusable_creates_it(cfn: C
 
 
 def test_a_same_prefix_replacement_of_a_rule_already_gone_just_creates(cfn: Cfn) -> None:
-    cache = {"EcrRepositoryPrefix": "cache", "UpstreamRegistryUrl": "public.ecr.aws"}
-
-    answer = cfn.send(update_event({**cache, "UpstreamRegistryUrl": "quay.io"}, "cache", cache))
+    answer = replace_cache_upstream(cfn)
 
     assert answer["Status"] == "SUCCESS"
     assert ops() == ["DeletePullThroughCacheRule", "CreatePullThroughCacheRule"]
