@@ -36,7 +36,7 @@ class Dispatcher:
             physical_id, data = self._run(kind, event, ecr, journal, _account(context))
         except (ProviderError, InvalidProperties) as error:
             reason = error.reason if isinstance(error, ProviderError) else str(error)
-            return self._fail(event, journal, ecr, fallback_id, reason)
+            return self._fail(event, journal, ecr, _failed_id(kind, fallback_id, journal), reason)
         except Exception as error:  # a bug: still answer, with a Reason that points at the logs
             log.exception("unexpected error")
             reason = (
@@ -91,6 +91,15 @@ class Dispatcher:
         self._resource.Reason = reason
         _log_decision(event, journal, ecr, FAILED, physical_id, reason)
         return physical_id
+
+
+def _failed_id(kind: str, fallback_id: str, journal: lifecycle.Journal) -> str:
+    """A failed Create answers an id that names no rule, so the Delete of its rollback touches
+    nothing; unless it made a rule it then could not remove: that rule's prefix, so the Delete
+    removes it instead of leaving it orphaned."""
+    if kind == "Create" and journal.left:
+        return journal.left[-1]
+    return fallback_id
 
 
 def _parse_or_none(properties: Mapping[str, Any] | None) -> RuleSpec | None:

@@ -138,13 +138,21 @@ class EcrRules:
             return None
         return Rule.from_api(answer)
 
-    def discard(self, prefix: str) -> None:
-        """Delete now, once, whatever the deadline says (undoing a rule nobody will own)."""
+    def discard(self, prefix: str) -> bool:
+        """Delete now, once, whatever the deadline says (undoing a rule nobody will own).
+        True when the rule is gone."""
         try:
             self.calls += 1
             self._client.delete_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
-        except (ClientError, BotoCoreError):
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == NOT_FOUND:
+                return True
             log.exception("could not remove the rule", extra={"prefix": prefix})
+            return False
+        except BotoCoreError:
+            log.exception("could not remove the rule", extra={"prefix": prefix})
+            return False
+        return True
 
     def describe(self, prefix: str) -> Rule | None:
         """The rule with this prefix, or None."""

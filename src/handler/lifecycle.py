@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from handler.errors import ProviderError, RuleAlreadyExists, RuleNotFound
+from handler.errors import OutOfTime, ProviderError, RuleAlreadyExists, RuleNotFound
 from handler.properties import ROOT, RuleSpec, canonical_prefix, is_rule_id
 from handler.rules import Change, Rule, changes
 
@@ -25,6 +25,7 @@ class Rules(Protocol):
     def delete(self, prefix: str) -> Rule | None: ...
     def describe(self, prefix: str) -> Rule | None: ...
     def validate(self, prefix: str) -> tuple[bool, str]: ...
+    def discard(self, prefix: str) -> bool: ...
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Journal:
     held: dict[str, Any] | None = None
     done: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)  # prefixes of the rules this request made
+    left: list[str] = field(default_factory=list)  # rules it made, failed, and could not remove
 
     def saw(self, rule: Rule | None) -> None:
         self.held = None if rule is None else {k: str(v) for k, v in vars(rule).items() if v}
@@ -201,22 +203,46 @@ def _restore(
 
 
 def _check_credentials(asked: RuleSpec, ecr: Rules, journal: Journal, undo: str | None) -> None:
+    """With ValidateCredentials, ECR must report the upstream reachable. `undo` (for a rule this
+    request just created) removes the rule when the check fails or cannot be made."""
     if not asked.validate_credentials:
         return
     prefix = asked.ecr_repository_prefix
-    valid, failure = ecr.validate(prefix)
+    try:
+        valid, failure = ecr.validate(prefix)
+    except ProviderError as error:  # not checked is not passed: the new rule must not stay
+        if undo is None:
+            raise
+        raise ProviderError(f"{error.reason}{_remove_unchecked(prefix, ecr, journal, undo)}") from error
     if valid:
         journal.did("ECR validated the upstream credentials")
         return
-    then = ""
-    if undo is not None:
-        ecr.delete(prefix)
-        journal.did(undo)
-        then = f" The provider {undo}."
+    then = "" if undo is None else _remove_unchecked(prefix, ecr, journal, undo)
     raise ProviderError(
         f"ValidateCredentials: ECR cannot reach the upstream of rule '{prefix}' with these "
         f"credentials: {failure or 'ECR gave no reason'}. Check the secret named by CredentialArn "
         f"(username and accessToken) or CustomRoleArn's trust policy.{then}"
+    )
+
+
+def _remove_unchecked(prefix: str, ecr: Rules, journal: Journal, undo: str) -> str:
+    """Remove the rule this request just created; the sentence that tells what became of it."""
+    try:
+        ecr.delete(prefix)
+        removed = True
+    except OutOfTime:  # no time left for retries: one attempt, whatever the deadline says
+        removed = ecr.discard(prefix)
+    except ProviderError:
+        removed = False
+    if removed:
+        journal.did(undo)
+        return f" The provider {undo}."
+    journal.left.append(prefix)
+    journal.did("could NOT remove the rule it had just created")
+    return (
+        f" The rule '{prefix}' it had just created could not be removed; if it is still there "
+        f"after the stack's rollback, delete it: aws ecr delete-pull-through-cache-rule "
+        f"--ecr-repository-prefix {prefix}."
     )
 
 

@@ -1,0 +1,77 @@
+"""Regression tests for the provider bugs the lifecycle simulator (tests/simulator) found."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ecr_ptc_emulator
+from devkit.context import LambdaContext
+from handler import app
+from handler.properties import is_rule_id
+from tests.conftest import Cfn
+from tests.helpers import DOCKER_HUB, create_event, delete_event, ops, rules
+
+# -- a Create whose ValidateCredentials check cannot be made left its rule orphaned -----------
+
+
+def validated(secret: Any) -> dict[str, str]:
+    return {**DOCKER_HUB, "CredentialArn": secret(), "ValidateCredentials": "true"}
+
+
+def test_a_validation_that_keeps_failing_removes_the_rule_it_could_not_check(
+    cfn: Cfn, secret: Any, pauses: list[float]
+) -> None:
+    ecr_ptc_emulator.faults().fail("ValidatePullThroughCacheRule", "ThrottlingException", times=-1)
+
+    answer = cfn.send(create_event(validated(secret)))
+
+    assert answer["Status"] == "FAILED"
+    assert "retry the deployment" in answer["Reason"]
+    assert "removed the rule it had just created" in answer["Reason"]
+    assert not is_rule_id(answer["PhysicalResourceId"])
+    assert rules() == {}
+
+
+def test_no_time_left_for_the_validation_still_removes_the_new_rule(cfn: Cfn, secret: Any) -> None:
+    """Each call takes the whole call budget (a fake clock): after the Create there is no time to
+    validate, nor to retry a Delete, so the rule is removed with one last call."""
+    now = [0.0]
+    budget = app.retry_policy.call_budget_s
+
+    def slow(**kwargs: Any) -> None:
+        now[0] += budget
+
+    context = LambdaContext(timeout_s=app.ANSWER_RESERVE_S + 1.5 * budget, clock=lambda: now[0])
+    app.ecr_client.meta.events.register_first("before-send.ecr.*", slow)
+    try:
+        answer = cfn.send(create_event(validated(secret)), context=context)
+    finally:
+        app.ecr_client.meta.events.unregister("before-send.ecr.*", slow)
+
+    assert answer["Status"] == "FAILED"
+    assert "Timeout" in answer["Reason"]
+    assert ops() == ["CreatePullThroughCacheRule", "DeletePullThroughCacheRule"]
+    assert rules() == {}
+
+
+def test_a_new_rule_that_cannot_be_removed_either_is_named_so_the_rollback_deletes_it(
+    cfn: Cfn, secret: Any, pauses: list[float]
+) -> None:
+    """ECR fails every call after the Create: the FAILED answer carries the rule's prefix, so
+    CloudFormation's rollback Delete removes it once ECR is back."""
+    properties = validated(secret)
+    ecr_ptc_emulator.faults().fail(None, "ServiceUnavailableException", status=503, times=-1, after=1)
+
+    answer = cfn.send(create_event(properties))
+
+    assert answer["Status"] == "FAILED"
+    assert answer["PhysicalResourceId"] == "docker-hub"
+    assert "could not be removed" in answer["Reason"]
+    assert "aws ecr delete-pull-through-cache-rule --ecr-repository-prefix docker-hub" in answer["Reason"]
+    assert set(rules()) == {"docker-hub"}
+
+    ecr_ptc_emulator.faults().clear()
+    rollback = cfn.send(delete_event(answer["PhysicalResourceId"], properties))
+
+    assert rollback["Status"] == "SUCCESS"
+    assert rules() == {}
