@@ -16,7 +16,8 @@ class Receiver:
 
     def __init__(self, status: int = 200) -> None:
         self.status = status
-        self.requests: list[dict[str, Any]] = []  # every PUT, in order: path, headers, body
+        self.requests: list[dict[str, Any]] = []  # every PUT, in order: path, headers, body, status
+        self._scripted: dict[str, list[int]] = {}  # per path: the statuses its next PUTs get
         self._lock = threading.Lock()
         receiver = self
 
@@ -25,8 +26,12 @@ class Receiver:
                 length = int(self.headers.get("Content-Length", "0"))
                 raw = self.rfile.read(length)
                 with receiver._lock:
-                    receiver.requests.append({"path": self.path, "headers": dict(self.headers), "raw": raw})
-                self.send_response(receiver.status)
+                    script = receiver._scripted.get(self.path)
+                    status = script.pop(0) if script else receiver.status
+                    receiver.requests.append(
+                        {"path": self.path, "headers": dict(self.headers), "raw": raw, "status": status}
+                    )
+                self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -53,6 +58,12 @@ class Receiver:
         path = url.split(str(self.port), 1)[1]
         with self._lock:
             return [json.loads(r["raw"]) for r in self.requests if r["path"] == path]
+
+    def respond(self, url: str, *statuses: int) -> None:
+        """The next PUTs to `url` get these HTTP statuses, in order; later ones get `status`."""
+        path = url.split(str(self.port), 1)[1]
+        with self._lock:
+            self._scripted[path] = list(statuses)
 
     def raw(self, url: str) -> list[dict[str, Any]]:
         path = url.split(str(self.port), 1)[1]

@@ -6,10 +6,15 @@ from typing import Any
 
 import ecr_ptc_emulator
 from devkit.context import LambdaContext
+from devkit.receiver import Receiver, refusing_url
 from handler import app
 from handler.properties import is_rule_id
 from tests.conftest import Cfn
-from tests.helpers import DOCKER_HUB, create_event, delete_event, ops, rules
+from tests.helpers import DOCKER_HUB, PUBLIC, create_event, delete_event, ops, rules, update_event
+
+MOVED = {**PUBLIC, "EcrRepositoryPrefix": "ecr-public-2"}
+MIRROR = {"EcrRepositoryPrefix": "mirror", "UpstreamRegistryUrl": "public.ecr.aws"}
+MIRROR_QUAY = {**MIRROR, "UpstreamRegistryUrl": "quay.io"}
 
 # -- a Create whose ValidateCredentials check cannot be made left its rule orphaned -----------
 
@@ -75,3 +80,47 @@ def test_a_new_rule_that_cannot_be_removed_either_is_named_so_the_rollback_delet
 
     assert rollback["Status"] == "SUCCESS"
     assert rules() == {}
+
+
+# -- a rule created by a request whose answer could not be delivered was orphaned -------------
+
+
+def test_a_create_whose_answer_cannot_be_delivered_removes_its_rule(pauses: list[float]) -> None:
+    """Nothing listens at the ResponseURL: CloudFormation will never learn the rule's id (its
+    rollback Delete names an id of its own), so the rule must not stay."""
+    app.lambda_handler({**create_event(PUBLIC), "ResponseURL": refusing_url()}, LambdaContext())
+
+    assert ops() == ["CreatePullThroughCacheRule", "DeletePullThroughCacheRule"]
+    assert rules() == {}
+
+
+def test_a_new_prefix_whose_answer_s3_refuses_removes_the_new_rule_only(cfn: Cfn, receiver: Receiver) -> None:
+    cfn.send(create_event(PUBLIC))
+    url = receiver.url()
+    receiver.respond(url, 500, 500, 500, 500, 500)
+
+    app.lambda_handler({**update_event(MOVED, "ecr-public", PUBLIC), "ResponseURL": url}, LambdaContext())
+
+    assert [put["status"] for put in receiver.raw(url)] == [500, 500, 500]
+    assert set(rules()) == {"ecr-public"}
+
+
+def test_an_answer_stored_on_a_retry_keeps_the_rule(cfn: Cfn, receiver: Receiver) -> None:
+    url = receiver.url()
+    receiver.respond(url, 500)
+
+    app.lambda_handler({**create_event(PUBLIC), "ResponseURL": url}, LambdaContext())
+
+    assert [put["status"] for put in receiver.raw(url)] == [500, 200]
+    assert set(rules()) == {"ecr-public"}
+
+
+def test_an_undelivered_answer_keeps_a_rule_under_the_id_on_record(cfn: Cfn, receiver: Receiver) -> None:
+    """A same-prefix replacement: CloudFormation's rollback Update puts the old rule back."""
+    cfn.send(create_event(MIRROR))
+
+    app.lambda_handler(
+        {**update_event(MIRROR_QUAY, "mirror", MIRROR), "ResponseURL": refusing_url()}, LambdaContext()
+    )
+
+    assert rules()["mirror"]["upstreamRegistryUrl"] == "quay.io"

@@ -46,19 +46,30 @@ class Dispatcher:
             )
             return self._fail(event, journal, ecr, fallback_id, reason)
         if self._resource.answered:
-            self._undo_unowned(event, journal, ecr)
+            self._undo_unowned(event, journal, ecr, "the timeout answer had already said FAILED")
+        else:
+            self._resource.if_undelivered(
+                lambda: self._undo_unowned(event, journal, ecr, "its answer could not be delivered")
+            )
         self._resource.Data = data
         _log_decision(event, journal, ecr, SUCCESS, physical_id, "")
         return physical_id
 
-    def _undo_unowned(self, event: Mapping[str, Any], journal: lifecycle.Journal, ecr: EcrRules) -> None:
-        """CloudFormation was already told FAILED (the timeout answer), so it will never own a
-        rule this request created under a new prefix: remove it rather than orphan it."""
+    def _undo_unowned(
+        self, event: Mapping[str, Any], journal: lifecycle.Journal, ecr: EcrRules, because: str
+    ) -> None:
+        """CloudFormation will never own a rule this request created under a new prefix when it
+        never hears of it (it was told FAILED by the timeout answer, or the answer could not be
+        delivered): its rollback keeps the id on record. Remove the rule rather than orphan it."""
         on_record = str(event.get("PhysicalResourceId", ""))
         for prefix in journal.created:
             if canonical_prefix(prefix) != canonical_prefix(on_record):
-                ecr.discard(prefix)
-                journal.did(f"removed '{prefix}': the timeout answer had already said FAILED")
+                removed = ecr.discard(prefix)
+                journal.did(f"removed '{prefix}': {because}")
+                log.warning(
+                    "removed a rule CloudFormation will never own",
+                    extra={"prefix": prefix, "because": because, "removed": removed},
+                )
 
     def _run(
         self,

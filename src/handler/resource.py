@@ -70,10 +70,12 @@ class ProviderResource(CfnResource):
         self._answers: OrderedDict[str, bytes] = OrderedDict()
         self._remembered = remembered
         self._service_deadline: float | None = None
+        self._if_undelivered: Callable[[], None] | None = None
 
     def __call__(self, event: dict[str, Any], context: Any) -> None:
         with self._send_lock:
             self._answered = False
+        self._if_undelivered = None
         self._event, self._context = event, context
         self._service_deadline = _service_deadline(event)
         earlier = self._answers.get(str(event.get("RequestId")))
@@ -82,6 +84,11 @@ class ProviderResource(CfnResource):
             self._deliver(event.get("ResponseURL", ""), earlier)
             return
         super().__call__(event, context)
+
+    def if_undelivered(self, undo: Callable[[], None]) -> None:
+        """Run `undo` if this invocation's answer cannot be delivered: CloudFormation then never
+        learns what the request did, fails it after ServiceTimeout and rolls back."""
+        self._if_undelivered = undo
 
     @property
     def answered(self) -> bool:
@@ -144,13 +151,17 @@ class ProviderResource(CfnResource):
             self.Data,
         )
         self._remember(str(event.get("RequestId")), body)
-        self._deliver(str(event.get("ResponseURL", "")), body)
+        http_status = self._deliver(str(event.get("ResponseURL", "")), body)
+        undo, self._if_undelivered = self._if_undelivered, None
+        if undo is not None and (http_status is None or http_status >= 500):  # S3 did not store it
+            undo()
 
-    def _deliver(self, url: str, body: bytes) -> None:
+    def _deliver(self, url: str, body: bytes) -> int | None:
+        """PUT the answer; the HTTP status of the last attempt, None if none connected."""
         if not url:
             log.error("the request has no ResponseURL: there is nowhere to answer")
-            return
-        self._put(url, body, lambda: self._lambda_time_left() - 0.25)
+            return None
+        return self._put(url, body, lambda: self._lambda_time_left() - 0.25)
 
     def _remember(self, request_id: str, body: bytes) -> None:
         self._answers[request_id] = body
