@@ -41,7 +41,10 @@ def test_permanent_throttling_gives_up_within_the_attempt_bound_with_advice(
     answer = cfn.send(create_event(PUBLIC))
 
     assert answer["Status"] == "FAILED"
-    assert answer["Reason"].startswith("CreatePullThroughCacheRule 'ecr-public' failed after 12 attempts")
+    attempts = app.retry_policy.max_attempts
+    assert answer["Reason"].startswith(
+        f"CreatePullThroughCacheRule 'ecr-public' failed after {attempts} attempts"
+    )
     assert "retry the deployment" in answer["Reason"]
     assert len(ops()) == app.retry_policy.max_attempts
     assert rules() == {}

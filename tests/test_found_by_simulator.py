@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 import ecr_ptc_emulator
 from devkit.context import LambdaContext
 from devkit.receiver import Receiver, refusing_url
@@ -124,3 +126,29 @@ def test_an_undelivered_answer_keeps_a_rule_under_the_id_on_record(cfn: Cfn, rec
     )
 
     assert rules()["mirror"]["upstreamRegistryUrl"] == "quay.io"
+
+
+# -- under CloudFormation's parallelism, throttling outlasted the retries --------------------
+
+
+def test_a_request_throttled_many_times_in_a_row_still_succeeds_within_the_deadline(
+    cfn: Cfn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fifty rules created ten at a time against ECR's per-second limit: one request can be
+    throttled 15 times in a row. The pauses (a fake clock: half of each backoff) must keep
+    going while the deadline allows, not stop after ~8 s."""
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    monkeypatch.setattr(app.retry_policy, "sleep", sleep)
+    monkeypatch.setattr(app.retry_policy, "jitter", lambda: 0.5)
+    ecr_ptc_emulator.faults().fail("CreatePullThroughCacheRule", "ThrottlingException", times=15)
+    context = LambdaContext(timeout_s=120, clock=lambda: now[0])
+
+    answer = cfn.send(create_event(PUBLIC), context=context)
+
+    assert answer["Status"] == "SUCCESS"
+    assert ops() == ["CreatePullThroughCacheRule"] * 16
+    assert 60 < now[0] < 120 - app.ANSWER_RESERVE_S

@@ -24,8 +24,11 @@ class RetryPolicy:
     """Exponential backoff with full jitter, bounded by attempts and by the deadline."""
 
     base_s: float = 0.1
-    cap_s: float = 2.0
-    max_attempts: int = 12
+    # The AWS SDKs' standard-mode cap. Under CloudFormation's parallelism ECR throttles many
+    # requests at once; with a 2 s cap and 12 attempts a request gave up after ~8 s of waiting,
+    # and most 50-rule stack operations failed at 5 calls/s. The deadline bounds the wait.
+    cap_s: float = 20.0
+    max_attempts: int = 20
     # Secrets Manager is eventually consistent: a secret created seconds before the rule can
     # still be reported missing. Retry that error for at most this long.
     secret_grace_s: float = 20.0
