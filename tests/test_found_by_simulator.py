@@ -135,8 +135,8 @@ def test_a_request_throttled_many_times_in_a_row_still_succeeds_within_the_deadl
     cfn: Cfn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Fifty rules created ten at a time against ECR's per-second limit: one request can be
-    throttled 15 times in a row. The pauses (a fake clock: half of each backoff) must keep
-    going while the deadline allows, not stop after ~8 s."""
+    throttled 15 times in a row. Retrying must go on while the deadline allows (the pauses run
+    on a fake clock), not stop after a dozen attempts."""
     now = [0.0]
 
     def sleep(seconds: float) -> None:
@@ -151,4 +151,4 @@ def test_a_request_throttled_many_times_in_a_row_still_succeeds_within_the_deadl
 
     assert answer["Status"] == "SUCCESS"
     assert ops() == ["CreatePullThroughCacheRule"] * 16
-    assert 60 < now[0] < 120 - app.ANSWER_RESERVE_S
+    assert now[0] < 120 - app.ANSWER_RESERVE_S
