@@ -221,8 +221,9 @@ def _clients() -> tuple[Any, Any]:
 
 class Lab:
     """The real handler in this process against moto with the ECR emulator, answered to the
-    real receiver. Retry pauses are recorded, not slept (they advance the fake clock of a
-    scenario that uses one); every ECR call the handler makes passes the listeners first."""
+    real receiver. Retry pauses are recorded, not slept, yet they take the Lambda's time: each
+    context's clock counts them (a scenario with a fake clock advances that instead). Every ECR
+    call the handler makes passes the listeners first."""
 
     SECRETS = ("a", "b")
 
@@ -235,6 +236,7 @@ class Lab:
         self.faults = ecr_ptc_emulator.faults()
         self.lambda_ = InProcessLambda()
         self.pauses: list[float] = []
+        self.paused_s = 0.0  # recorded pauses not taken by a fake clock
         self.clock: FakeClock | None = None
         self.listeners: list[Listener] = []
         self.handler_calls = 0  # ECR calls the handler made (also those that never reached ECR)
@@ -273,6 +275,12 @@ class Lab:
         self.pauses.append(seconds)
         if self.clock is not None:
             self.clock.advance(seconds)
+        else:
+            self.paused_s += seconds
+
+    def context(self, timeout_s: float) -> LambdaContext:
+        """A Lambda context on real time plus the pauses recorded instead of slept."""
+        return LambdaContext(timeout_s, clock=lambda: time.monotonic() + self.paused_s)
 
     def _before_send(self, **kwargs: Any) -> None:
         self.handler_calls += 1
@@ -293,7 +301,14 @@ class Lab:
         return resolved
 
     def stack(self, name: str = "sim-stack") -> Stack:
-        return Stack(self.lambda_, self.receiver, self.ledger, name=name, ecr_log=self.registry.ops)
+        return Stack(
+            self.lambda_,
+            self.receiver,
+            self.ledger,
+            name=name,
+            ecr_log=self.registry.ops,
+            new_context=self.context,
+        )
 
     def clear(self) -> None:
         """Every fault off."""
