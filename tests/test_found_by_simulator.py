@@ -96,6 +96,18 @@ def test_a_create_whose_answer_cannot_be_delivered_removes_its_rule(pauses: list
     assert rules() == {}
 
 
+def test_a_repeat_of_a_request_whose_answer_was_lost_runs_afresh(cfn: Cfn, pauses: list[float]) -> None:
+    """Its rule was removed, so replaying the first (SUCCESS) answer would name a missing rule."""
+    event = create_event(PUBLIC)
+    app.lambda_handler({**event, "ResponseURL": refusing_url()}, LambdaContext())
+
+    again = cfn.send(event)
+
+    assert again["Status"] == "SUCCESS"
+    assert set(rules()) == {"ecr-public"}
+    assert ops() == ["CreatePullThroughCacheRule", "DeletePullThroughCacheRule", "CreatePullThroughCacheRule"]
+
+
 def test_a_new_prefix_whose_answer_s3_refuses_removes_the_new_rule_only(cfn: Cfn, receiver: Receiver) -> None:
     cfn.send(create_event(PUBLIC))
     url = receiver.url()

@@ -155,6 +155,8 @@ class ProviderResource(CfnResource):
         undo, self._if_undelivered = self._if_undelivered, None
         if undo is not None and (http_status is None or http_status >= 500):  # S3 did not store it
             undo()
+            # the answer no longer describes the registry: a repeat of the request runs afresh
+            self._answers.pop(str(event.get("RequestId")), None)
 
     def _deliver(self, url: str, body: bytes) -> int | None:
         """PUT the answer; the HTTP status of the last attempt, None if none connected."""
