@@ -219,7 +219,7 @@ class EcrRules:
         """Wait before the next attempt; False when no further attempt fits."""
         if attempt >= self._policy.max_attempts:
             return False
-        delay = self._policy.delay(attempt)
+        delay = self._policy.delay(attempt, throttled=code in THROTTLING_CODES)
         if self._deadline.left() - delay < self._policy.call_budget_s:
             return False
         log.info(
