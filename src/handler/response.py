@@ -3,6 +3,7 @@ bounded PUT that delivers it. The ResponseURL is a credential: nothing here logs
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import logging
@@ -122,4 +123,11 @@ def put(
 def _connection(scheme: str, netloc: str, timeout: float) -> http.client.HTTPConnection:
     if scheme == "http":  # a local receiver (tests, the demo); CloudFormation's is https
         return http.client.HTTPConnection(netloc, timeout=timeout)
-    return http.client.HTTPSConnection(netloc, timeout=timeout, context=ssl.create_default_context())
+    return http.client.HTTPSConnection(netloc, timeout=timeout, context=_tls_context())
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context for every answer a container sends: making one loads the CA bundle,
+    ~30 ms that every warm request would otherwise pay again (docs/benchmark.md)."""
+    return ssl.create_default_context()
