@@ -1,0 +1,1151 @@
+"""./dev bench: what the provider costs, measured against the floor, written to docs/benchmark.md.
+
+The ECR emulator runs as its own server process on 127.0.0.1 (``python -m
+ecr_ptc_emulator.server``; boto3 reaches it through AWS_ENDPOINT_URL), so neither side of a
+comparison pays for importing the emulator. Answers go to a real HTTP receiver in this process
+(devkit.receiver), which notes when each arrives. Measured, each against its floor:
+
+- cold start: fresh interpreters importing handler.app and answering a first Create, against
+  fresh interpreters importing boto3, creating an ECR client and making the same one call;
+  and the import profile (``python -X importtime``);
+- warm latency per request type through the real handler in one long-lived process, against
+  the bare boto3 calls each request needs;
+- ECR calls per request type (the emulator's call log), on success and on error paths;
+- the time to answer a Delete;
+- a 50-rule stack created, rotated and deleted by concurrent handler processes against an
+  emulator throttled to a fixed rate, against the floor that rate sets;
+- peak memory of the handler process, and the size of the built package.
+
+    python -m devkit.bench [--quick] [--out docs/benchmark.md]   (./dev bench)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import http.client
+import inspect
+import json
+import multiprocessing
+import os
+import platform
+import resource
+import shutil
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "src"
+REGION = "us-east-1"
+HUB_URL, GHCR_URL = "registry-1.docker.io", "ghcr.io"
+KINDS = ("create", "update", "replace", "same", "delete", "noop")
+WARMUP = 3  # rounds of every request type before the timed ones
+
+Json = dict[str, Any]
+Props = dict[str, str]
+
+# A typical SUCCESS answer (what the handler PUTs for a Create), for timing a bare PUT.
+ANSWER = json.dumps(
+    {
+        "Status": "SUCCESS",
+        "Reason": "",
+        "PhysicalResourceId": "h-create-0",
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/demo-stack/"
+        "1b2c3d4e-0000-0000-0000-00000000abcd",
+        "RequestId": "5a1e0c6e-0001-4000-8000-000000000001",
+        "LogicalResourceId": "Cache",
+        "NoEcho": False,
+        "Data": {
+            "EcrRepositoryPrefix": "h-create-0",
+            "UpstreamRegistryUrl": HUB_URL,
+            "UpstreamRegistry": "docker-hub",
+            "UpstreamRepositoryPrefix": "",
+            "CredentialArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
+            "ecr-pullthroughcache/bench-a-AbCdEf",
+            "CustomRoleArn": "",
+            "RegistryId": "123456789012",
+            "CreatedAt": "2026-11-27T09:46:00.123000+00:00",
+        },
+    },
+    separators=(",", ":"),
+).encode()
+
+
+# -- shared by the bench and its worker processes (stdlib only at module level) ----------------
+
+
+class Control:
+    """The emulator's control endpoints: call log, rules, faults."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def _get(self, route: str) -> Any:
+        with urllib.request.urlopen(f"{self.url}/_ecr_ptc/{route}", timeout=30) as answer:
+            return json.loads(answer.read())
+
+    def calls(self) -> list[str]:
+        """Every pull-through cache call the emulator received, in order (operation names)."""
+        return [str(call[0]) for call in self._get("calls")]
+
+    def rules(self) -> dict[str, Json]:
+        return dict(self._get("rules"))
+
+    def fault(self, **arguments: Any) -> None:
+        request = urllib.request.Request(
+            f"{self.url}/_ecr_ptc/faults",
+            data=json.dumps(arguments).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            answer.read()
+
+
+def response_url(port: int) -> str:
+    """A fresh ResponseURL on the bench's receiver (shaped as devkit.receiver.Receiver.url's)."""
+    token = uuid.uuid4().hex
+    return (
+        f"http://127.0.0.1:{port}/cloudformation-responses/{token}"
+        f"?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=sig{token}"
+    )
+
+
+def hub(prefix: str, credential: str) -> Props:
+    return {"EcrRepositoryPrefix": prefix, "UpstreamRegistryUrl": HUB_URL, "CredentialArn": credential}
+
+
+def ghcr(prefix: str, credential: str) -> Props:
+    return {"EcrRepositoryPrefix": prefix, "UpstreamRegistryUrl": GHCR_URL, "CredentialArn": credential}
+
+
+def api(properties: Props) -> Props:
+    """CreatePullThroughCacheRule's parameters for these properties."""
+    return {
+        "ecrRepositoryPrefix": properties["EcrRepositoryPrefix"],
+        "upstreamRegistryUrl": properties["UpstreamRegistryUrl"],
+        "credentialArn": properties["CredentialArn"],
+    }
+
+
+def event(
+    kind: str,
+    properties: Props,
+    physical_id: str | None = None,
+    old: Props | None = None,
+    logical: str = "Cache",
+) -> Json:
+    from devkit.events import request
+
+    return request(kind, properties, physical_id, old, logical_id=logical)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS: /proc's VmHWM. (ru_maxrss is carried across exec on Linux, so a
+    fresh interpreter reports its parent's peak when that was higher.)"""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _quiet_stdout() -> None:
+    """The handler logs JSON to stdout (CloudWatch, in Lambda): /dev/null here."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+
+
+# -- warm latency, API calls and error paths: one long-lived handler process -------------------
+
+
+@dataclass
+class Sample:
+    kind: str
+    side: str  # "handler", "bare" (the boto3 calls alone) or "put" (a bare answer PUT)
+    elapsed: float
+    started: float = 0.0  # time.monotonic(), system-wide on Linux: joined with the answer's arrival
+    url: str = ""
+    ops: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Case:
+    """An error or special path: what it sets up, and what the lifecycle prescribes for it."""
+
+    name: str
+    calls: int | None  # None: as many as the deadline allows
+    status: str
+    request: Json
+    setup: list[Props] = field(default_factory=list)
+    fault: Json | None = None
+
+
+def error_cases(a: str, b: str) -> list[Case]:
+    p, q = "e-rule", "e-other"
+    bad = {"EcrRepositoryPrefix": "Not A Prefix!", "UpstreamRegistryUrl": HUB_URL}
+    once = {"action": "fail", "operation": "CreatePullThroughCacheRule", "code": "ThrottlingException"}
+    adopt = {"AdoptExisting": "true"}
+    validate = {"ValidateCredentials": "true"}
+    return [
+        Case(
+            "Create, rule already exists (not adopted)", 2, "FAILED", event("Create", hub(p, a)), [hub(p, a)]
+        ),
+        Case(
+            "Create, AdoptExisting, the rule matches",
+            2,
+            "SUCCESS",
+            event("Create", hub(p, a) | adopt),
+            [hub(p, a)],
+        ),
+        Case(
+            "Create, AdoptExisting, credential differs (updated in place)",
+            3,
+            "SUCCESS",
+            event("Create", hub(p, b) | adopt),
+            [hub(p, a)],
+        ),
+        Case(
+            "Create, AdoptExisting, upstream differs (refused)",
+            2,
+            "FAILED",
+            event("Create", ghcr(p, a) | adopt),
+            [hub(p, a)],
+        ),
+        Case("Create, invalid properties", 0, "FAILED", event("Create", bad)),
+        Case("Create, throttled once, then success", 2, "SUCCESS", event("Create", hub(p, a)), fault=once),
+        Case(
+            "Create, ECR 503 once, then success",
+            2,
+            "SUCCESS",
+            event("Create", hub(p, a)),
+            fault=once | {"code": "ServiceUnavailableException", "status": 503},
+        ),
+        Case(
+            "Create, the secret not yet visible to 2 calls",
+            3,
+            "SUCCESS",
+            event("Create", hub(p, a)),
+            fault={"action": "hide_secret_for", "calls": 2},
+        ),
+        Case(
+            "Create, ValidateCredentials, upstream reachable",
+            2,
+            "SUCCESS",
+            event("Create", hub(p, a) | validate),
+        ),
+        Case(
+            "Create, ValidateCredentials, upstream unreachable (rule removed)",
+            3,
+            "FAILED",
+            event("Create", hub(p, a) | validate),
+            fault={"action": "validation_result", "is_valid": False, "failure": "401 from upstream"},
+        ),
+        Case(
+            "Update in place, the rule missing from ECR (created again)",
+            2,
+            "SUCCESS",
+            event("Update", hub(p, b), p, hub(p, a)),
+        ),
+        Case(
+            "Same-prefix replacement, create refused, old rule put back",
+            3,
+            "FAILED",
+            event("Update", ghcr(p, a), p, hub(p, a)),
+            [hub(p, a)],
+            once | {"code": "LimitExceededException"},
+        ),
+        Case(
+            "Rollback Update to a rule that still exists as asked",
+            2,
+            "SUCCESS",
+            event("Update", hub(p, a), q, hub(q, a)),
+            [hub(p, a), hub(q, a)],
+        ),
+        Case(
+            "Update, old properties invalid (ECR read first)",
+            2,
+            "SUCCESS",
+            event("Update", hub(p, b), p, bad),
+            [hub(p, a)],
+        ),
+        Case("Delete, the rule already gone", 1, "SUCCESS", event("Delete", hub(p, a), p)),
+        Case(
+            "Delete after a failed Create (its id names no rule)",
+            0,
+            "SUCCESS",
+            event("Delete", hub(p, a), "ecr-ptc:create-failed:0000"),
+        ),
+        Case("Delete, invalid properties", 1, "SUCCESS", event("Delete", bad, p), [hub(p, a)]),
+        Case(
+            "Create, throttled on every call, ServiceTimeout 10 s (gives up before the answer is due)",
+            None,
+            "FAILED",
+            event("Create", hub(p, a) | {"ServiceTimeout": "10"}),
+            fault=once | {"times": -1},
+        ),
+    ]
+
+
+class WarmWorker:
+    """Runs in its own process: imports handler.app once and serves every request with it."""
+
+    def __init__(self, port: int, emulator: str, secrets: list[str]) -> None:
+        import boto3
+
+        from handler import app
+
+        self.app = app
+        self.port = port
+        self.control = Control(emulator)
+        # the bare calls: a client of their own, with the handler's configuration
+        self.bare: Any = boto3.client("ecr", config=app.CLIENT_CONFIG)
+        self.a, self.b = secrets
+
+    def create(self, properties: Props) -> None:
+        self.bare.create_pull_through_cache_rule(**api(properties))
+
+    def remove(self, *prefixes: str) -> None:
+        from botocore.exceptions import ClientError
+
+        for prefix in prefixes:
+            with contextlib.suppress(ClientError):
+                self.bare.delete_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
+
+    def invoke(self, kind: str, request: Json, url: str = "") -> Sample:
+        from devkit.context import LambdaContext
+
+        url, context = url or response_url(self.port), LambdaContext()
+        seen = len(self.control.calls())
+        started, t0 = time.monotonic(), time.perf_counter()
+        self.app.lambda_handler({**request, "ResponseURL": url}, context)
+        elapsed = time.perf_counter() - t0
+        return Sample(kind, "handler", elapsed, started, url, self.control.calls()[seen:])
+
+    def timed(self, kind: str, side: str, calls: Callable[[], object]) -> Sample:
+        self.control.calls()  # as before a handler request (where it counts the calls): a level field
+        t0 = time.perf_counter()
+        calls()
+        return Sample(kind, side, time.perf_counter() - t0)
+
+    def bare_put(self) -> None:
+        """Answering alone: one PUT of a typical answer, on a fresh connection as the handler's."""
+        parts = urlsplit(response_url(self.port))
+        connection = http.client.HTTPConnection(parts.netloc, timeout=5)
+        connection.request("PUT", f"{parts.path}?{parts.query}", body=ANSWER, headers={"Content-Type": ""})
+        connection.getresponse().read()
+        connection.close()
+
+    def round(self, kind: str, i: int) -> list[Sample]:
+        """One request of this kind through the handler, its bare calls (on a rule of their own)
+        and a bare answer PUT."""
+        h, w = f"h-{kind}-{i}", f"b-{kind}-{i}"
+        if kind != "create":
+            self.create(hub(h, self.a))
+            self.create(hub(w, self.a))
+        request, calls = self.request_and_calls(kind, h, w)
+        if i % 2:  # alternate which side goes first
+            samples = [self.timed(kind, "bare", calls), self.invoke(kind, request)]
+        else:
+            samples = [self.invoke(kind, request), self.timed(kind, "bare", calls)]
+        self.remove(h, w, f"{h}-n", f"{w}-n")
+        return [*samples, self.timed(kind, "put", self.bare_put)]
+
+    def request_and_calls(self, kind: str, h: str, w: str) -> tuple[Json, Callable[[], object]]:
+        """The request for rule `h`, and the bare calls it needs, made on rule `w`."""
+        a, b, bare = self.a, self.b, self.bare
+
+        def same() -> None:
+            bare.delete_pull_through_cache_rule(ecrRepositoryPrefix=w)
+            self.create(ghcr(w, a))
+
+        choices: dict[str, tuple[Json, Callable[[], object]]] = {
+            "create": (event("Create", hub(h, a)), lambda: self.create(hub(w, a))),
+            "update": (
+                event("Update", hub(h, b), h, hub(h, a)),
+                lambda: bare.update_pull_through_cache_rule(ecrRepositoryPrefix=w, credentialArn=b),
+            ),
+            "replace": (
+                event("Update", hub(f"{h}-n", a), h, hub(h, a)),
+                lambda: self.create(hub(f"{w}-n", a)),
+            ),
+            "same": (event("Update", ghcr(h, a), h, hub(h, a)), same),
+            "delete": (
+                event("Delete", hub(h, a), h),
+                lambda: bare.delete_pull_through_cache_rule(ecrRepositoryPrefix=w),
+            ),
+            # only ValidateCredentials is added, "false" (its default): no call
+            "noop": (event("Update", hub(h, a) | {"ValidateCredentials": "false"}, h, hub(h, a)), tuple),
+        }
+        return choices[kind]
+
+    def tls_rounds(self, port: int, rounds: int) -> list[Sample]:
+        """The answer over TLS, as to S3: a no-op Update (no ECR call, only the answer) through
+        the handler, against a bare PUT on a fresh TLS connection with a context made once."""
+        a = self.a
+        context = ssl.create_default_context()
+        samples = []
+        for i in range(WARMUP + rounds):
+            token = uuid.uuid4().hex
+            path = f"/cloudformation-responses/{token}?X-Amz-Signature=sig{token}"
+            request = event(
+                "Update", hub("t-rule", a) | {"ValidateCredentials": "false"}, "t-rule", hub("t-rule", a)
+            )
+
+            def bare(path: str = path) -> None:
+                connection = http.client.HTTPSConnection(f"127.0.0.1:{port}", timeout=5, context=context)
+                connection.request("PUT", path + "-bare", body=ANSWER, headers={"Content-Type": ""})
+                connection.getresponse().read()
+                connection.close()
+
+            pair = [
+                self.invoke("tls", request, f"https://127.0.0.1:{port}{path}"),
+                self.timed("tls", "put", bare),
+            ]
+            if i >= WARMUP:
+                samples.extend(pair)
+        made: list[float] = []
+        for _ in range(9):
+            t0 = time.perf_counter()
+            ssl.create_default_context()
+            made.append(time.perf_counter() - t0)
+        samples.append(Sample("tls", "context", median(made)))
+        return samples
+
+    def error_paths(self) -> list[Json]:
+        results = []
+        for case in error_cases(self.a, self.b):
+            self.remove("e-rule", "e-other")
+            for properties in case.setup:
+                self.create(properties)
+            if case.fault is not None:
+                self.control.fault(**case.fault)
+            sample = self.invoke("error", case.request)
+            self.control.fault(action="clear")
+            results.append(
+                {
+                    "name": case.name,
+                    "expected_calls": case.calls,
+                    "expected_status": case.status,
+                    "ops": sample.ops,
+                    "url": sample.url,
+                    "elapsed": sample.elapsed,
+                }
+            )
+        self.remove("e-rule", "e-other")
+        return results
+
+
+def warm_worker(
+    conn: Any, port: int, emulator: str, secrets: list[str], iterations: int, tls_port: int, bundle: str
+) -> None:
+    _quiet_stdout()
+    os.environ["SSL_CERT_FILE"] = bundle  # the system's CA bundle and the TLS receiver's CA
+    worker = WarmWorker(port, emulator, secrets)
+    samples: list[Sample] = []
+    for i in range(WARMUP + iterations):
+        for kind in KINDS:
+            done = worker.round(kind, i)
+            if i >= WARMUP:
+                samples.extend(done)
+    samples.extend(worker.tls_rounds(tls_port, iterations))
+    errors = worker.error_paths()
+    conn.send({"samples": [vars(s) for s in samples], "errors": errors, "peak_mb": peak_rss_mb()})
+    conn.close()
+
+
+# -- an HTTPS receiver: CloudFormation's ResponseURL is an S3 URL, over TLS -------------------
+
+
+class TlsReceiver:
+    """A PUT receiver on https://127.0.0.1 with a certificate from a throwaway CA. `bundle` is
+    the system's CA bundle plus that CA: with SSL_CERT_FILE pointing at it, a default TLS
+    context trusts the receiver and costs what it costs against S3."""
+
+    def __init__(self, directory: Path) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        ca, cert, key = _certificates()
+        system = ssl.get_default_verify_paths().cafile
+        bundle = directory / "ca-bundle.pem"
+        bundle.write_bytes((Path(system).read_bytes() if system and Path(system).is_file() else b"") + ca)
+        (directory / "tls.pem").write_bytes(cert + key)
+        self.bundle = str(bundle)
+        self.paths: list[str] = []
+        paths = self.paths
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                paths.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(directory / "tls.pem")
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self.port = int(self._server.server_address[1])
+
+    def count(self, url: str) -> int:
+        path = url.split(str(self.port), 1)[1]
+        return self.paths.count(path)
+
+    def __enter__(self) -> TlsReceiver:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _certificates() -> tuple[bytes, bytes, bytes]:
+    """A throwaway CA, and a certificate it signed for 127.0.0.1 with its key (PEM)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ecr-ptc bench CA")])
+    usage = dict.fromkeys(
+        (
+            "content_commitment",
+            "key_encipherment",
+            "data_encipherment",
+            "key_agreement",
+            "encipher_only",
+            "decipher_only",
+        ),
+        False,
+    )
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, **usage), critical=True
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False, **usage), critical=True
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    key_pem = key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return ca.public_bytes(pem), cert.public_bytes(pem), key_pem
+
+
+# -- the scale test: concurrent handler processes ---------------------------------------------
+
+
+def scale_worker(tasks: Any, results: Any, port: int) -> None:
+    """One Lambda execution environment: takes requests off the queue, one at a time."""
+    _quiet_stdout()
+    from devkit.context import LambdaContext
+    from handler import app
+
+    results.put({"ready": os.getpid()})
+    while (request := tasks.get()) is not None:
+        url = response_url(port)
+        t0 = time.perf_counter()
+        app.lambda_handler({**request, "ResponseURL": url}, LambdaContext())
+        results.put({"url": url, "elapsed": time.perf_counter() - t0, "finished": time.monotonic()})
+    results.put({"peak_mb": peak_rss_mb()})
+
+
+# -- cold start: fresh interpreters ------------------------------------------------------------
+
+# Both take t0 on their first line. "init" ends once the ECR client exists (the handler makes
+# its client at import); "first" once the first answer is delivered / the one call returned.
+COLD_HANDLER = """
+import time
+t0 = time.perf_counter()
+from handler.app import lambda_handler
+t1 = time.perf_counter()
+import json, sys
+
+class Context:
+    function_name = "bench"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    memory_limit_in_mb = 128
+    aws_request_id = "cold"
+    log_group_name = "/aws/lambda/bench"
+    log_stream_name = "cold"
+
+    def __init__(self):
+        self.deadline = time.monotonic() + 120
+
+    def get_remaining_time_in_millis(self):
+        return int((self.deadline - time.monotonic()) * 1000)
+
+def peak_mb():  # VmHWM (ru_maxrss is carried across exec: it would report the bench's peak)
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM:")).split()[1]) / 1024
+
+events = json.loads(sys.argv[1])
+lambda_handler(events[0], Context())
+t2 = time.perf_counter()
+peak_first = peak_mb()
+for event in events[1:]:
+    lambda_handler(event, Context())
+result = {"init": t1 - t0, "first": t2 - t0, "peak_first": peak_first, "peak_all": peak_mb()}
+print("BENCH " + json.dumps(result), file=sys.stderr)
+"""
+
+COLD_FLOOR = """
+import time
+t0 = time.perf_counter()
+import boto3
+client = boto3.client("ecr")
+t1 = time.perf_counter()
+import json, sys
+client.create_pull_through_cache_rule(**json.loads(sys.argv[1]))
+t2 = time.perf_counter()
+peak = int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM:")).split()[1]) / 1024
+result = {"init": t1 - t0, "first": t2 - t0, "peak_first": peak, "peak_all": peak}
+print("BENCH " + json.dumps(result), file=sys.stderr)
+"""
+
+
+def cold_run(python: str, script: str, argument: str, env: dict[str, str]) -> Json:
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [python, "-c", script, argument],
+        env=env,
+        stdout=subprocess.DEVNULL,  # the handler's logs
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - t0
+    lines = [line for line in done.stderr.splitlines() if line.startswith("BENCH ")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"a cold-start interpreter failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return {**json.loads(lines[-1].removeprefix("BENCH ")), "wall": wall}
+
+
+def parse_importtime(text: str) -> list[tuple[int, int, int, str]]:
+    """(self µs, cumulative µs, depth, module) per line of ``-X importtime`` output."""
+    rows = []
+    for line in text.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, cumulative_us, name = line.removeprefix("import time:").split("|")
+        depth = (len(name) - len(name.lstrip(" ")) - 1) // 2
+        rows.append((int(self_us), int(cumulative_us), depth, name.strip()))
+    return rows
+
+
+# -- the bench ---------------------------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.python = sys.executable
+        self.tmp = Path(tempfile.mkdtemp(prefix="ecr-ptc-bench-"))
+        self.results: Json = {"machine": machine()}
+        self.url = ""
+        self.receiver: Any = None
+        self.control = Control("")
+        self.ecr: Any = None
+        self.secrets: list[str] = []
+        self.tls: TlsReceiver
+
+    def env(self, pythonpath: str) -> dict[str, str]:
+        """A child's environment: fake credentials, the emulator, the template's logging."""
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("AWS_", "PYTHON", "POWERTOOLS_")) and k != "LOG_LEVEL"
+        }
+        env.update(
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_SESSION_TOKEN="testing",
+            AWS_DEFAULT_REGION=REGION,
+            AWS_REGION=REGION,
+            AWS_ENDPOINT_URL=self.url,
+            POWERTOOLS_SERVICE_NAME="ecr-pull-through-cache-provider",
+            POWERTOOLS_LOG_LEVEL="INFO",
+            LOG_LEVEL="INFO",
+            PYTHONPATH=pythonpath,
+            # Lambda's /var/task is read-only: nothing there is ever cached as .pyc
+            PYTHONDONTWRITEBYTECODE="1",
+        )
+        return env
+
+    @contextlib.contextmanager
+    def emulator(self) -> Iterator[None]:
+        env = self.env(f"{SRC}:{ROOT}")
+        del env["AWS_ENDPOINT_URL"]
+        server = subprocess.Popen(
+            [self.python, "-m", "ecr_ptc_emulator.server", "--port", "0"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        try:
+            line = server.stdout.readline() if server.stdout else ""
+            if "listening on" not in line:
+                raise RuntimeError(f"the emulator did not start: {line!r}")
+            self.url = line.split("listening on", 1)[1].strip()
+            yield
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+    @staticmethod
+    def say(text: str) -> None:
+        print(f"==> {text}", file=sys.stderr, flush=True)
+
+    def run(self) -> Json:
+        started = time.monotonic()
+        from devkit.receiver import Receiver
+
+        try:
+            with self.emulator(), Receiver() as receiver, TlsReceiver(self.tmp) as self.tls:
+                os.environ.update(self.env(f"{SRC}:{ROOT}"))  # this process's clients, and the workers'
+                import boto3
+
+                self.receiver = receiver
+                _timestamp_answers(receiver)
+                self.control = Control(self.url)
+                self.ecr = boto3.client("ecr")
+                secrets: Any = boto3.client("secretsmanager")
+                body = json.dumps({"username": "bench", "accessToken": "bench"})
+                self.secrets = [
+                    str(
+                        secrets.create_secret(Name=f"ecr-pullthroughcache/bench-{n}", SecretString=body)[
+                            "ARN"
+                        ]
+                    )
+                    for n in ("a", "b")
+                ]
+                self.say(f"emulator at {self.url}, receiver on 127.0.0.1:{receiver.port}")
+                self.cold_start()
+                self.import_profile()
+                self.warm()
+                self.crhelper_delete_sleep()
+                self.scale()
+            self.package()
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        self.results["duration_s"] = time.monotonic() - started
+        return self.results
+
+    # cold start ---------------------------------------------------------------------------------
+
+    def cold_start(self) -> None:
+        runs = self.args.cold_runs
+        self.say(f"cold start: {runs} fresh interpreters per side")
+        code = self.tmp / "code"  # the handler's modules without __pycache__, as in the package
+        shutil.copytree(SRC / "handler", code / "handler", ignore=shutil.ignore_patterns("__pycache__"))
+        handler_env, floor_env = self.env(str(code)), self.env("")
+        sides: dict[str, list[Json]] = {"handler": [], "floor": []}
+        for i in range(runs):
+            create = [self.lifecycle(f"cold-h-{i}")[0]]
+            floor_prefix = f"cold-f-{i}"
+            order = [
+                ("handler", COLD_HANDLER, json.dumps(create), handler_env),
+                ("floor", COLD_FLOOR, json.dumps(api(hub(floor_prefix, self.secrets[0]))), floor_env),
+            ]
+            for side, script, argument, env in order if i % 2 == 0 else order[::-1]:
+                sides[side].append(cold_run(self.python, script, argument, env))
+            self.check_answers(create, f"cold-start run {i}")
+            for prefix in (f"cold-h-{i}", floor_prefix):
+                self.ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
+        # the memory peak over a rule's whole life, in fresh interpreters of their own
+        sides["lifecycle"] = []
+        for i in range(3):
+            lifecycle = self.lifecycle(f"life-{i}")
+            sides["lifecycle"].append(cold_run(self.python, COLD_HANDLER, json.dumps(lifecycle), handler_env))
+            self.check_answers(lifecycle, f"lifecycle run {i}")
+        self.results["cold"] = sides
+        if not self.args.quick:
+            self.cold_start_built(max(3, runs // 2))
+
+    def lifecycle(self, prefix: str) -> list[Json]:
+        """A Create first (timed), then the rest of a rule's life (for the memory peak)."""
+        a, b = self.secrets
+        n = f"{prefix}-n"
+        requests = [
+            event("Create", hub(prefix, a)),
+            event("Update", hub(prefix, b), prefix, hub(prefix, a)),
+            event("Update", hub(n, b), prefix, hub(prefix, b)),
+            event("Update", ghcr(n, b), n, hub(n, b)),
+            event("Update", ghcr(n, b) | {"AdoptExisting": "true"}, n, ghcr(n, b)),
+            event("Delete", ghcr(n, b), n),
+            event("Delete", hub(prefix, b), prefix),
+        ]
+        return [{**r, "ResponseURL": response_url(self.receiver.port)} for r in requests]
+
+    def check_answers(self, requests: list[Json], where: str) -> None:
+        answers = [self.receiver.answers(r["ResponseURL"]) for r in requests]
+        if any(len(x) != 1 or x[0]["Status"] != "SUCCESS" for x in answers):
+            raise RuntimeError(f"{where}: unexpected answers {answers}")
+
+    def cold_start_built(self, runs: int) -> None:
+        """The first Create from the package as built (its own boto3; no .pyc), and compiled."""
+        built = self.build()
+        self.say(f"cold start from the built package: {runs} runs each, as built and with .pyc compiled in")
+        compiled = self.tmp / "compiled"
+        shutil.copytree(built, compiled)
+        subprocess.run(
+            [self.python, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(compiled)],
+            check=True,
+        )
+        a = self.secrets[0]
+        variants: dict[str, list[Json]] = {}
+        for i in range(runs):
+            for name, path in (("built", built), ("compiled", compiled)):
+                env, prefix = self.env(str(path)), f"cold-{name}-{i}"
+                create = event("Create", hub(prefix, a)) | {"ResponseURL": response_url(self.receiver.port)}
+                variants.setdefault(name, []).append(
+                    cold_run(self.python, COLD_HANDLER, json.dumps([create]), env)
+                )
+                floor = json.dumps(api(hub(f"{prefix}-f", a)))
+                variants.setdefault(f"{name}_floor", []).append(cold_run(self.python, COLD_FLOOR, floor, env))
+                self.check_answers([create], f"built cold start {name} {i}")
+                for rule in (prefix, f"{prefix}-f"):
+                    self.ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix=rule)
+        self.results["cold_built"] = variants
+
+    def import_profile(self) -> None:
+        runs = 3 if self.args.quick else 7
+        self.say(f"import profile: python -X importtime, {runs} runs")
+        env = self.env(str(self.tmp / "code"))
+
+        def importtime(statement: str) -> list[tuple[int, int, int, str]]:
+            done = subprocess.run(
+                [self.python, "-X", "importtime", "-c", statement],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                check=True,
+            )
+            return parse_importtime(done.stderr)
+
+        profiles = [importtime("import handler.app") for _ in range(runs)]
+        boto3_ms = [
+            next(c for _, c, _, name in importtime("import boto3") if name == "boto3") / 1000
+            for _ in range(runs)
+        ]
+        self.results["imports"] = {"profiles": profiles, "boto3_ms": boto3_ms}
+
+    # warm ---------------------------------------------------------------------------------------
+
+    def warm(self) -> None:
+        iterations = 8 if self.args.quick else self.args.iterations
+        self.say(
+            f"warm latency: {iterations} rounds of each request type in one process, then the error paths"
+        )
+        context = multiprocessing.get_context("spawn")
+        parent, child = context.Pipe()
+        worker = context.Process(
+            target=warm_worker,
+            args=(
+                child,
+                self.receiver.port,
+                self.url,
+                self.secrets,
+                iterations,
+                self.tls.port,
+                self.tls.bundle,
+            ),
+            daemon=True,  # never outlives the bench, whatever happens to it
+        )
+        worker.start()
+        result = parent.recv()
+        worker.join()
+        arrivals = {r["path"]: r["t"] for r in self.receiver.requests}
+        for sample in [*result["samples"], *result["errors"]]:
+            if sample["url"].startswith("https:"):
+                if self.tls.count(sample["url"]) != 1:
+                    raise RuntimeError(f"{sample}: {self.tls.count(sample['url'])} answers over TLS")
+                continue
+            if not sample["url"]:
+                continue
+            answers = self.receiver.answers(sample["url"])
+            if len(answers) != 1:
+                raise RuntimeError(f"{sample}: {len(answers)} answers")
+            sample["status"], sample["reason"] = answers[0]["Status"], answers[0].get("Reason", "")
+            if sample.get("started"):
+                path = sample["url"].split(str(self.receiver.port), 1)[1]
+                sample["answered_after"] = arrivals[path] - sample["started"]
+        self.results["warm"] = result | {"iterations": iterations}
+
+    def crhelper_delete_sleep(self) -> None:
+        """What crhelper's own CfnResource waits before answering a Delete (its code, run with a
+        recording sleep), with a 300 s function timeout just started."""
+        from crhelper import CfnResource
+
+        default = inspect.signature(CfnResource.__init__).parameters["sleep_on_delete"].default
+        slept: list[float] = []
+
+        class Context:
+            def get_remaining_time_in_millis(self) -> int:
+                return 300_000
+
+        stub = type("Stub", (), {"_context": Context(), "_sleep_on_delete": default})()
+        CfnResource.__dict__["_wait_for_cwlogs"](stub, sleep=slept.append)
+        self.results["crhelper_delete_sleep"] = {"default": default, "slept": sum(slept)}
+
+    # scale --------------------------------------------------------------------------------------
+
+    def scale(self) -> None:
+        rules, rate, workers = self.args.rules, self.args.rate, self.args.workers
+        runs = 1 if self.args.quick else self.args.scale_runs
+        self.say(
+            f"scale: {rules} rules, {workers} handler processes, ECR throttled to {rate:g} calls/s, "
+            f"{runs} run(s)"
+        )
+        for prefix in self.control.rules():
+            self.ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
+        a, b = self.secrets
+        names = [(f"scale-{n:02d}", f"Rule{n:02d}") for n in range(rules)]
+        phases = {
+            "create": [event("Create", hub(p, a), logical=r) for p, r in names],
+            "rotate": [event("Update", hub(p, b), p, hub(p, a), logical=r) for p, r in names],
+            "delete": [event("Delete", hub(p, b), p, logical=r) for p, r in names],
+        }
+        self.results["scale"] = {
+            "rules": rules,
+            "rate": rate,
+            "workers": workers,
+            "runs": [self.scale_run(phases, workers, rate, b) for _ in range(runs)],
+        }
+
+    def scale_run(self, phases: dict[str, list[Json]], workers: int, rate: float, rotated: str) -> Json:
+        context = multiprocessing.get_context("spawn")
+        tasks, results = context.Queue(), context.Queue()
+        processes = [
+            context.Process(target=scale_worker, args=(tasks, results, self.receiver.port), daemon=True)
+            for _ in range(workers)
+        ]
+        for process in processes:
+            process.start()
+        for _ in processes:  # each has imported the handler: the cold starts are not timed here
+            results.get(timeout=120)
+        self.control.fault(action="throttle", rate_per_second=rate, burst=1)
+        run: Json = {}
+        for phase, requests in phases.items():
+            seen = len(self.control.calls())
+            time.sleep(1.0 / rate)  # the bucket full (one token) at the start of each phase
+            t0 = time.monotonic()
+            for request in requests:
+                tasks.put(request)
+            done = [results.get(timeout=600) for _ in requests]
+            elapsed = max(d["finished"] for d in done) - t0
+            calls = len(self.control.calls()) - seen
+            answers = [self.receiver.answers(d["url"]) for d in done]
+            failed = [x for x in answers if len(x) != 1 or x[0]["Status"] != "SUCCESS"]
+            held = self.control.rules()
+            expected = 0 if phase == "delete" else len(requests)
+            run[phase] = {
+                "elapsed": elapsed,
+                "calls": calls,
+                "requests": len(requests),
+                "failed": len(failed),
+                "reasons": sorted({x[0].get("Reason", "") if x else "no answer" for x in failed}),
+                "rules_after": len(held),
+                "rules_ok": len(held) == expected
+                and (phase != "rotate" or all(r.get("credentialArn") == rotated for r in held.values())),
+                "latency_p50": median([d["elapsed"] for d in done]),
+                "latency_max": max(d["elapsed"] for d in done),
+            }
+        self.control.fault(action="clear")
+        for _ in processes:
+            tasks.put(None)
+        run["peak_mb"] = max(results.get(timeout=60)["peak_mb"] for _ in processes)
+        for process in processes:
+            process.join(timeout=30)
+        for prefix in self.control.rules():
+            self.ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
+        return run
+
+    # package ------------------------------------------------------------------------------------
+
+    def build(self) -> Path:
+        """The Lambda package: `sam build` into a temp dir (pip install -t when sam is missing)."""
+        if "built" in self.results:
+            return Path(self.results["built"]["path"])
+        target = self.tmp / "build"
+        sam = shutil.which("sam") or str(ROOT / ".venv-tools" / "bin" / "sam")
+        env = os.environ | {"SAM_CLI_TELEMETRY": "0"}
+        env["PATH"] = f"{Path(self.python).parent}:{env.get('PATH', '')}"  # python3.13, for sam build
+        function, method = target / "ProviderFunction", ""
+        if Path(sam).exists():
+            self.say("package: sam build")
+            done = subprocess.run(
+                [
+                    *(sam, "build", "--template-file", str(ROOT / "template.yaml")),
+                    *("--build-dir", str(target), "--cache-dir", str(self.tmp / "sam-cache"), "--no-cached"),
+                ],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode == 0 and function.is_dir():
+                method = "sam build"
+            else:
+                self.say(f"sam build failed, using pip install -t instead:\n{done.stderr[-2000:]}")
+        if not method:
+            function = target / "pip"
+            subprocess.run(
+                [
+                    *(self.python, "-m", "pip", "install", "-q", "--no-compile"),
+                    *("-t", str(function), "-r", str(SRC / "requirements.txt")),
+                ],
+                check=True,
+            )
+            shutil.copytree(
+                SRC / "handler", function / "handler", ignore=shutil.ignore_patterns("__pycache__")
+            )
+            method = "pip install -t (sam was not found)"
+        self.results["built"] = {"path": str(function), "method": method}
+        return function
+
+    def package(self) -> None:
+        built = self.build()
+        files = [p for p in built.rglob("*") if p.is_file()]
+        archive = self.tmp / "package.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+            for path in sorted(files):
+                zipped.write(path, path.relative_to(built))
+        parts: dict[str, int] = {}
+        for path in files:
+            top = path.relative_to(built).parts[0]
+            parts[top] = parts.get(top, 0) + path.stat().st_size
+        self.results["package"] = {
+            "method": self.results["built"]["method"],
+            "unzipped": sum(parts.values()),
+            "zipped": archive.stat().st_size,
+            "largest": sorted(((size, name) for name, size in parts.items()), reverse=True)[:5],
+            "pyc": sum(1 for p in files if p.suffix == ".pyc"),
+        }
+
+
+def _timestamp_answers(receiver: Any) -> None:
+    """Have the receiver note when each answer arrives (time.monotonic(): system-wide on Linux)."""
+
+    class Timed(list[Json]):
+        def append(self, item: Json) -> None:
+            item["t"] = time.monotonic()
+            super().append(item)
+
+    receiver.requests = Timed()
+
+
+def machine() -> Json:
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        model = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            model,
+        )
+    return {
+        "cpu": model,
+        "cores": len(os.sched_getaffinity(0)),
+        "load": os.getloadavg(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "platform": platform.platform(),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs, no built-package cold start")
+    parser.add_argument("--cold-runs", type=int, default=15, help="fresh interpreters per side (15)")
+    parser.add_argument("--iterations", type=int, default=25, help="warm rounds per request type (25)")
+    parser.add_argument("--rules", type=int, default=50, help="rules in the scale test's stack (50)")
+    parser.add_argument("--rate", type=float, default=10.0, help="ECR calls/s the emulator admits (10)")
+    parser.add_argument("--workers", type=int, default=10, help="concurrent handler processes (10)")
+    parser.add_argument("--scale-runs", type=int, default=3, help="runs of the scale test (3)")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmark.md")
+    parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument(
+        "--report-only", type=Path, metavar="JSON", help="only write the report of saved results"
+    )
+    args = parser.parse_args()
+    if args.quick:
+        args.cold_runs = min(args.cold_runs, 3)
+    if args.report_only:
+        results = json.loads(args.report_only.read_text())
+        args.cold_runs = len(results["cold"]["handler"])
+    else:
+        results = Bench(args).run()
+    from devkit.bench_report import report
+
+    text = report(results, args)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    print(text)
+    print(f"\n==> written to {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
