@@ -651,3 +651,20 @@ def test_the_built_artifact_answers_a_create_in_a_clean_interpreter(built_functi
     assert answer["Status"] == "SUCCESS", answer.get("Reason")
     assert answer["PhysicalResourceId"] == "built"
     assert answer["Data"]["UpstreamRegistry"] == "quay"
+
+
+@pytest.mark.tools
+def test_the_package_ships_bytecode_python_need_not_compile_at_cold_start(built_function: Path) -> None:
+    """Lambda cannot write __pycache__ into /var/task: without .pyc in the package every cold
+    start compiles every module it imports (src/Makefile; docs/benchmark.md measures it)."""
+    for module in (
+        "handler/app.py",
+        "handler/lifecycle.py",
+        "botocore/client.py",
+        "crhelper/resource_helper.py",
+    ):
+        source = built_function / module
+        compiled = source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc"
+        assert compiled.is_file(), f"{module} has no .pyc in the package"
+        flags = int.from_bytes(compiled.read_bytes()[4:8], "little")
+        assert flags == 0b01, f"{compiled.name}: not an unchecked hash-based .pyc (flags {flags:#b})"
