@@ -30,10 +30,7 @@ CLIENT_CONFIG = Config(
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "ecr-pull-through-cache-provider"))
 resource = ProviderResource(answer_reserve_s=ANSWER_RESERVE_S)
-# No call starts with less than call_budget_s left before the answer is due. A call that still
-# outlasts it loses the race to the timeout answer; the dispatcher then removes any rule that
-# CloudFormation, told FAILED, will never own, and CloudFormation's rollback reverts the rest.
-retry_policy = RetryPolicy(call_budget_s=3.0)
+retry_policy = RetryPolicy()
 
 ecr_client: Any = None
 try:

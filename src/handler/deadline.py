@@ -24,9 +24,8 @@ class RetryPolicy:
     """Exponential backoff with full jitter, bounded by the deadline (and by attempts)."""
 
     base_s: float = 0.1
-    # The AWS SDKs' standard-mode cap. Under CloudFormation's parallelism ECR throttles many
-    # requests at once; with a 2 s cap and 12 attempts a request gave up after ~8 s of waiting,
-    # and most 50-rule stack operations failed at 5 calls/s. The deadline bounds the wait.
+    # Server errors and connection failures: the AWS SDKs' standard-mode cap. The deadline,
+    # not the number of attempts, bounds the wait.
     cap_s: float = 20.0
     # Throttling is not a failing service: ECR admits calls through a token bucket, refilled
     # continuously and shared by every concurrent invocation. Pauses of up to 20 s leave its
@@ -39,8 +38,10 @@ class RetryPolicy:
     # Secrets Manager is eventually consistent: a secret created seconds before the rule can
     # still be reported missing. Retry that error for at most this long.
     secret_grace_s: float = 20.0
-    # Do not start a call with less than this much time left: a call can take this long.
-    call_budget_s: float = 4.0
+    # No call starts with less than this left before the answer is due. A call that outlasts it
+    # loses the race to the timeout answer; the dispatcher then removes any rule CloudFormation,
+    # told FAILED, will never own, and CloudFormation's rollback reverts the rest.
+    call_budget_s: float = 3.0
     sleep: Callable[[float], None] = field(default=time.sleep)
     jitter: Callable[[], float] = field(default=random.random)
 

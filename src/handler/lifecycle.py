@@ -59,7 +59,7 @@ def create(asked: RuleSpec, ecr: Rules, journal: Journal) -> Outcome:
 
 def update(asked: RuleSpec, physical_id: str, old: RuleSpec | None, ecr: Rules, journal: Journal) -> Outcome:
     """Update: in place, under a new prefix, or replaced under the same prefix."""
-    if not is_rule_id(physical_id) or _same(asked.ecr_repository_prefix, physical_id) is False:
+    if not is_rule_id(physical_id) or not _same(asked.ecr_repository_prefix, physical_id):
         rule = _create_or_adopt(asked, ecr, journal, accept_matching=True)
         return Outcome(asked.ecr_repository_prefix, rule)
 

@@ -38,7 +38,7 @@ class ProviderResource(CfnResource):
 
     def __init__(self, answer_reserve_s: float = 2.0, send: Put = put, remembered: int = 64) -> None:
         # crhelper's __init__ would create three boto3 clients and reconfigure logging; set
-        # the same attributes it sets instead (tests/test_resource.py checks the list).
+        # the same attributes it sets instead (tests/test_answering.py checks the list).
         self._sleep_on_delete = 0
         self._create_func = self._update_func = self._delete_func = None
         self._poll_create_func = self._poll_update_func = self._poll_delete_func = None
