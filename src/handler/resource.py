@@ -135,7 +135,7 @@ class ProviderResource(CfnResource):
             FAILED,
             "The provider ran out of time before ECR finished answering; this request did no "
             "more after that. Retry the deployment; if it recurs, raise the provider function's "
-            "Timeout.",
+            "Timeout, or the resource's ServiceTimeout if it sets one.",
         )
 
     def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
