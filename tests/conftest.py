@@ -28,8 +28,8 @@ import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402  (before the handler, so its client is patched)
 
 import ecr_ptc_emulator  # noqa: E402
-from devkit.context import LambdaContext  # noqa: E402
-from devkit.receiver import Receiver  # noqa: E402
+from devkit.aws_lambda.context import LambdaContext  # noqa: E402
+from devkit.cloudformation.receiver import Receiver  # noqa: E402
 
 MAX_BODY = 4096
 _real_connect = socket.socket.connect

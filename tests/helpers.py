@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 
 import ecr_ptc_emulator
-from devkit.events import request
+from devkit.cloudformation.events import request
 
 PUBLIC = {"EcrRepositoryPrefix": "ecr-public", "UpstreamRegistryUrl": "public.ecr.aws"}
 QUAY = {"EcrRepositoryPrefix": "quay", "UpstreamRegistryUrl": "quay.io"}

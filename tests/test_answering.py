@@ -16,8 +16,8 @@ import pytest
 from crhelper import CfnResource
 
 import ecr_ptc_emulator
-from devkit.context import LambdaContext
-from devkit.receiver import Receiver, refusing_url
+from devkit.aws_lambda.context import LambdaContext
+from devkit.cloudformation.receiver import Receiver, refusing_url
 from handler import app
 from handler.properties import is_rule_id
 from handler.resource import ProviderResource
@@ -168,7 +168,7 @@ def test_a_start_up_failure_is_answered_failed_not_left_waiting(receiver: Receiv
     env = {k: v for k, v in os.environ.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION")}
     env["PYTHONPATH"] = f"{ROOT / 'src'}:{ROOT}"
     script = (
-        "import json, sys; from devkit.context import LambdaContext; from handler import app; "
+        "import json, sys; from devkit.aws_lambda.context import LambdaContext; from handler import app; "
         "app.lambda_handler(json.loads(sys.argv[1]), LambdaContext())"
     )
     subprocess.run(

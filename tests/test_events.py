@@ -11,8 +11,8 @@ from typing import Any
 
 import boto3
 
-from devkit import events
-from devkit.demo import _use_emulator_secrets
+from devkit.cloudformation import events
+from devkit.demo.events import _use_emulator_secrets
 from tests.conftest import Cfn
 from tests.helpers import rules
 
@@ -65,7 +65,7 @@ def test_the_bad_input_event_reports_every_problem(cfn: Cfn) -> None:
 def test_the_demo_runs_the_events_and_prints_what_cloudformation_receives() -> None:
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"}
     result = subprocess.run(
-        [sys.executable, "-m", "devkit.demo"],
+        [sys.executable, "-m", "devkit.demo.events"],
         env=env,
         capture_output=True,
         text=True,

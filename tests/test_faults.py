@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 import ecr_ptc_emulator
-from devkit.context import LambdaContext
+from devkit.aws_lambda.context import LambdaContext
 from handler import app
 from tests.conftest import Cfn
 from tests.helpers import DOCKER_HUB, PUBLIC, create_event, existing, ops, rules, update_event

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 import ecr_ptc_emulator
-from devkit.context import LambdaContext
-from devkit.receiver import Receiver, refusing_url
+from devkit.aws_lambda.context import LambdaContext
+from devkit.cloudformation.receiver import Receiver, refusing_url
 from handler import app
 from handler.properties import is_rule_id
 from tests.conftest import Cfn

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from devkit.context import LambdaContext
-from devkit.receiver import Receiver
+from devkit.aws_lambda.context import LambdaContext
+from devkit.cloudformation.receiver import Receiver
 from handler import app
 from tests.helpers import PUBLIC, create_event
 

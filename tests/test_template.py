@@ -607,8 +607,8 @@ def test_the_built_artifact_answers_a_create_in_a_clean_interpreter(built_functi
     """The artifact, not just the source: `python -I` (no PYTHONPATH, no site-packages of the
     test environment) imports handler.app from the build directory alone and answers a Create
     against the emulator, which runs as a server in this process."""
-    from devkit.events import request
-    from devkit.receiver import Receiver
+    from devkit.cloudformation.events import request
+    from devkit.cloudformation.receiver import Receiver
     from ecr_ptc_emulator import server
 
     emulator, endpoint = server.start()

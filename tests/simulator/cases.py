@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from devkit.chaos import (
+from devkit.cloudformation.chaos import (
     AnswerLost,
     AnswerRetried,
     ConnectionErrors,
@@ -24,7 +24,7 @@ from devkit.chaos import (
     ValidationFails,
     canonical,
 )
-from devkit.cloudformation import CLEANUP, FORWARD, ROLLBACK, Sibling
+from devkit.cloudformation.simulator import CLEANUP, FORWARD, ROLLBACK, Sibling
 from tests.simulator.paths import PATHS
 
 ALL = (FORWARD, ROLLBACK, CLEANUP)

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from devkit.chaos import Lab
-from devkit.cloudformation import Ledger
-from devkit.receiver import Receiver
+from devkit.cloudformation.chaos import Lab
+from devkit.cloudformation.receiver import Receiver
+from devkit.cloudformation.simulator import Ledger
 
 
 @dataclass

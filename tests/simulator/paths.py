@@ -3,8 +3,8 @@ in the operation under test and the ECR calls each one makes when nothing goes w
 
 from __future__ import annotations
 
-from devkit.chaos import Path, Step
-from devkit.cloudformation import CLEANUP, FORWARD, ROLLBACK, Sibling
+from devkit.cloudformation.chaos import Path, Step
+from devkit.cloudformation.simulator import CLEANUP, FORWARD, ROLLBACK, Sibling
 
 ROLE_A = "arn:aws:iam::123456789012:role/ecr-ptc-upstream-a"
 ROLE_B = "arn:aws:iam::123456789012:role/ecr-ptc-upstream-b"

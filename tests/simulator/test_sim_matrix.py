@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from devkit.chaos import Lab, Path, run
+from devkit.cloudformation.chaos import Lab, Path, run
 from tests.simulator.cases import CASES, Case
 from tests.simulator.conftest import Tally
 from tests.simulator.paths import PATHS

@@ -13,8 +13,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from devkit.chaos import AnswerLost, Invariants, Lab, Path, Registry, Step, run
-from devkit.cloudformation import (
+from devkit.aws_lambda.context import LambdaContext
+from devkit.cloudformation.chaos import AnswerLost, Invariants, Lab, Path, Registry, Step, run
+from devkit.cloudformation.events import request
+from devkit.cloudformation.receiver import Receiver
+from devkit.cloudformation.simulator import (
     CLEANUP,
     FAILED,
     FORWARD,
@@ -27,9 +30,6 @@ from devkit.cloudformation import (
     answer_problems,
     protocol_problems,
 )
-from devkit.context import LambdaContext
-from devkit.events import request
-from devkit.receiver import Receiver
 from handler.properties import parse
 from tests.simulator.paths import PATHS
 

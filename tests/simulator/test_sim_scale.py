@@ -2,7 +2,7 @@
 deleted with CloudFormation's parallelism, against an ECR that throttles beyond a few calls per
 second. Ten Lambda containers (separate processes, each with its own handler module) serve the
 requests concurrently; retry pauses run on a shared virtual clock that also drives the throttle
-(see devkit.containers), so the run is as long as its calls, not its pauses."""
+(see devkit.aws_lambda.containers), so the run is as long as its calls, not its pauses."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ import boto3
 import pytest
 
 import ecr_ptc_emulator
-from devkit.chaos import Invariants, Registry
-from devkit.cloudformation import SUCCESS, Ledger, Stack, Template
-from devkit.containers import ContainerPool, VirtualClock
-from devkit.receiver import Receiver
+from devkit.aws_lambda.containers import ContainerPool, VirtualClock
+from devkit.cloudformation.chaos import Invariants, Registry
+from devkit.cloudformation.receiver import Receiver
+from devkit.cloudformation.simulator import SUCCESS, Ledger, Stack, Template
 from ecr_ptc_emulator.server import start
 from tests.simulator.conftest import Tally
 

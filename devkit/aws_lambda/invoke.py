@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from devkit.context import LambdaContext
-from devkit.receiver import Receiver
+from devkit.aws_lambda.context import LambdaContext
+from devkit.cloudformation.receiver import Receiver
 
 
 def invoke(

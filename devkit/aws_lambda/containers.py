@@ -3,7 +3,7 @@
 The handler module is a singleton (one crhelper resource holding per-invocation state), just as
 in Lambda, where one container serves one invocation at a time and concurrent invocations run
 in separate containers. `ContainerPool` does the same: `size` Python processes
-(`python -m devkit.container`), each importing `handler.app` once and serving one request at a
+(`python -m devkit.aws_lambda.container`), each importing `handler.app` once and serving one request at a
 time, against the ECR emulator in server mode (AWS_ENDPOINT_URL) and answering to the real
 receiver.
 
@@ -31,9 +31,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from devkit.context import LambdaContext
+from devkit.aws_lambda.context import LambdaContext
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STALL_S = 120.0  # real seconds: a container that says nothing for this long has hung
 
 
@@ -112,11 +112,11 @@ class VirtualClock:
 
 
 class Container:
-    """One Lambda container: a process running `devkit.container`, one invocation at a time."""
+    """One Lambda container: a process running `devkit.aws_lambda.container`, one invocation at a time."""
 
     def __init__(self, env: dict[str, str], clock_url: str, log: IO[bytes]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "devkit.container", clock_url],
+            [sys.executable, "-m", "devkit.aws_lambda.container", clock_url],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,

@@ -32,7 +32,9 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import ecr_ptc_emulator
-from devkit.cloudformation import (
+from devkit.aws_lambda.context import LambdaContext
+from devkit.cloudformation.receiver import Receiver, refusing_url
+from devkit.cloudformation.simulator import (
     CLEANUP,
     FAILED,
     FORWARD,
@@ -47,8 +49,6 @@ from devkit.cloudformation import (
     Stack,
     Template,
 )
-from devkit.context import LambdaContext
-from devkit.receiver import Receiver, refusing_url
 
 TRANSIENT, PERMANENT, CONDITION = "transient", "permanent", "condition"
 SAME, FAILURE = "same", "failure"  # what a scenario must end in

@@ -8,9 +8,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from devkit.context import FUNCTION_ARN
+from devkit.aws_lambda.context import FUNCTION_ARN
 
-EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
+EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 STACK_ID = (
     "arn:aws:cloudformation:us-east-1:123456789012:stack/demo-stack/1b2c3d4e-0000-0000-0000-00000000abcd"
 )

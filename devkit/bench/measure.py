@@ -3,7 +3,7 @@
 The ECR emulator runs as its own server process on 127.0.0.1 (``python -m
 ecr_ptc_emulator.server``; boto3 reaches it through AWS_ENDPOINT_URL), so neither side of a
 comparison pays for importing the emulator. Answers go to a real HTTP receiver in this process
-(devkit.receiver), which notes when each arrives. Measured, each against its floor:
+(devkit.cloudformation.receiver), which notes when each arrives. Measured, each against its floor:
 
 - cold start: fresh interpreters importing handler.app and answering a first Create, against
   fresh interpreters importing boto3, creating an ECR client and making the same one call;
@@ -16,7 +16,7 @@ comparison pays for importing the emulator. Answers go to a real HTTP receiver i
   emulator throttled to a fixed rate, against the floor that rate sets;
 - peak memory of the handler process, and the size of the built package.
 
-    python -m devkit.bench [--quick] [--out docs/benchmark.md]   (./dev bench)
+    python -m devkit.bench.measure [--quick] [--out docs/benchmark.md]   (./dev bench)
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ import platform
 import resource
 import shutil
 import ssl
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,11 +47,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from devkit.bench.stats import KINDS, median
+
+ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
 REGION = "us-east-1"
 HUB_URL, GHCR_URL = "registry-1.docker.io", "ghcr.io"
-KINDS = ("create", "update", "replace", "same", "delete", "noop")
 WARMUP = 3  # rounds of every request type before the timed ones
 
 Json = dict[str, Any]
@@ -117,7 +117,7 @@ class Control:
 
 
 def response_url(port: int) -> str:
-    """A fresh ResponseURL on the bench's receiver (shaped as devkit.receiver.Receiver.url's)."""
+    """A fresh ResponseURL on the bench's receiver (shaped as Receiver.url's, devkit.cloudformation)."""
     token = uuid.uuid4().hex
     return (
         f"http://127.0.0.1:{port}/cloudformation-responses/{token}"
@@ -149,7 +149,7 @@ def event(
     old: Props | None = None,
     logical: str = "Cache",
 ) -> Json:
-    from devkit.events import request
+    from devkit.cloudformation.events import request
 
     return request(kind, properties, physical_id, old, logical_id=logical)
 
@@ -162,10 +162,6 @@ def peak_rss_mb() -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
 
 
 def _quiet_stdout() -> None:
@@ -330,7 +326,7 @@ class WarmWorker:
                 self.bare.delete_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
 
     def invoke(self, kind: str, request: Json, url: str = "") -> Sample:
-        from devkit.context import LambdaContext
+        from devkit.aws_lambda.context import LambdaContext
 
         url, context = url or response_url(self.port), LambdaContext()
         seen = len(self.control.calls())
@@ -592,7 +588,7 @@ def _certificates() -> tuple[bytes, bytes, bytes]:
 def scale_worker(tasks: Any, results: Any, port: int) -> None:
     """One Lambda execution environment: takes requests off the queue, one at a time."""
     _quiet_stdout()
-    from devkit.context import LambdaContext
+    from devkit.aws_lambda.context import LambdaContext
     from handler import app
 
     results.put({"ready": os.getpid()})
@@ -754,7 +750,7 @@ class Bench:
 
     def run(self) -> Json:
         started = time.monotonic()
-        from devkit.receiver import Receiver
+        from devkit.cloudformation.receiver import Receiver
 
         try:
             with self.emulator(), Receiver() as receiver, TlsReceiver(self.tmp) as self.tls:
@@ -1133,7 +1129,7 @@ def main() -> None:
         args.cold_runs = len(results["cold"]["handler"])
     else:
         results = Bench(args).run()
-    from devkit.bench_report import report
+    from devkit.bench.report import report
 
     text = report(results, args)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""One Lambda container for `devkit.containers.ContainerPool`: `python -m devkit.container CLOCK_URL`.
+"""One Lambda container for `devkit.aws_lambda.containers.ContainerPool`:
+`python -m devkit.aws_lambda.container CLOCK_URL`.
 
 It imports handler.app once (a cold start), then serves one invocation per line of stdin
 ({"event", "timeout_s", "now"}), answering one line on its stdout ({"remaining_ms", "retries"}).
@@ -35,7 +36,7 @@ def main(clock_url: str) -> None:
     sys.stdout = sys.stderr  # the handler logs to stdout: send it to the log instead
     _loopback_only()
 
-    from devkit.context import LambdaContext
+    from devkit.aws_lambda.context import LambdaContext
     from handler import app, response
 
     now = [0.0]

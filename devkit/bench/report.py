@@ -1,4 +1,4 @@
-"""docs/benchmark.md from devkit.bench's results: a table per section, budgets, pass/fail."""
+"""docs/benchmark.md from devkit.bench.measure's results: a table per section, budgets, pass/fail."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import statistics
 import sys
 from typing import Any
 
-from devkit.bench import KINDS, median
+from devkit.bench.stats import KINDS, median
 
 Json = dict[str, Any]
 X = "\u00d7"  # the multiplication sign
@@ -45,7 +45,7 @@ def _para(text: str) -> str:
 
 INTRO = _para(
     """
-    Written by `./dev bench` (`python -m devkit.bench`, in devkit/bench.py); do not edit by hand.
+    Written by `./dev bench` (`python -m devkit.bench.measure`); do not edit by hand.
     Each comparison is measured in one run on one machine, its two sides alternating, and
     reported as medians. The ECR emulator runs as its own server process on 127.0.0.1 (boto3
     reaches it through `AWS_ENDPOINT_URL`) and answers go to a real HTTP receiver on 127.0.0.1,

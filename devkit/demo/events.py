@@ -24,9 +24,9 @@ def main() -> None:
     from moto import mock_aws
 
     import ecr_ptc_emulator
-    from devkit import events
-    from devkit.invoke import invoke
-    from devkit.receiver import Receiver
+    from devkit.aws_lambda.invoke import invoke
+    from devkit.cloudformation import events
+    from devkit.cloudformation.receiver import Receiver
 
     with mock_aws(), Receiver() as receiver:
         ecr_ptc_emulator.install()

@@ -39,9 +39,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
 
-from devkit.context import ACCOUNT, REGION, LambdaContext
-from devkit.events import request
-from devkit.receiver import Receiver
+from devkit.aws_lambda.context import ACCOUNT, REGION, LambdaContext
+from devkit.cloudformation.events import request
+from devkit.cloudformation.receiver import Receiver
 
 SUCCESS, FAILED = "SUCCESS", "FAILED"
 MAX_BODY_BYTES = 4096  # the whole body must stay under this

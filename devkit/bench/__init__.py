@@ -1,0 +1,1 @@
+"""./dev bench: the benchmark (measure.py) and the report it writes (report.py)."""

@@ -1,0 +1,1 @@
+"""./dev demo: what a user does, offline."""
