@@ -11,6 +11,7 @@ Test tooling only: never ship it in the Lambda.
 """
 
 import copy
+from datetime import timedelta
 from typing import Any
 
 from moto.ecr.models import ecr_backends
@@ -19,7 +20,7 @@ from .backend import OPERATIONS, State, state_of
 from .faults import Faults
 from .responses import install
 
-__all__ = ["OPERATIONS", "Faults", "calls", "faults", "install", "rules"]
+__all__ = ["OPERATIONS", "Faults", "backdate", "calls", "faults", "install", "rules"]
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -46,6 +47,17 @@ def calls(
     state = _state(account_id, region)
     with state.lock:
         return copy.deepcopy(state.calls)
+
+
+def backdate(
+    prefix: str, seconds: float, account_id: str = DEFAULT_ACCOUNT, region: str = DEFAULT_REGION
+) -> None:
+    """Make the rule look `seconds` older (its createdAt and updatedAt), as if made back then."""
+    state = _state(account_id, region)
+    with state.lock:
+        rule = state.rules[prefix]
+        for key in ("createdAt", "updatedAt"):
+            rule[key] = rule[key] - timedelta(seconds=seconds)
 
 
 def faults(account_id: str = DEFAULT_ACCOUNT, region: str = DEFAULT_REGION) -> Faults:

@@ -78,6 +78,7 @@ def handle(backend: Any, operation: str, params: Params) -> Params:
     with state.lock:
         state.calls.append((operation, copy.deepcopy(params)))
         state.faults.check(operation)
+        lost = state.faults.loses(operation)
         validate(operation, params)
         registry_id = params.get("registryId", backend.account_id)
         if registry_id != backend.account_id:
@@ -86,7 +87,9 @@ def handle(backend: Any, operation: str, params: Params) -> Params:
                 f"'{registry_id}' is not the registry of the caller's account"
             )
         ctx = _Context(state, backend.account_id, backend.region_name)
-        return _OPERATIONS[operation](ctx, params)
+        output = _OPERATIONS[operation](ctx, params)
+        state.faults.lose(lost)
+        return output
 
 
 @dataclass

@@ -9,6 +9,7 @@ This module's name must not start with ``moto``: moto derives a service name fro
 the module of a ``ServiceException`` whose module does.
 """
 
+from botocore.exceptions import ReadTimeoutError
 from moto.core.exceptions import JsonRESTError, ServiceException
 
 
@@ -58,3 +59,13 @@ class AnyError(JsonRESTError):
     def __init__(self, code: str, message: str, status: int = 400) -> None:
         super().__init__(code, message)
         self.code = status
+
+
+class ResponseLost(ReadTimeoutError):
+    """The call took effect and no answer comes back. In-process (moto's mock answers inside
+    botocore's send), raised as is it is exactly what botocore raises when a read times out;
+    in server mode the responder holds the connection for ``hang_s`` instead."""
+
+    def __init__(self, hang_s: float) -> None:
+        super().__init__(endpoint_url="the ECR emulator (the response was lost)")
+        self.hang_s = hang_s

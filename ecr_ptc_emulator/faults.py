@@ -4,8 +4,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
-from .errors import AnyError
+from .errors import AnyError, ResponseLost
 
 Clock = Callable[[], float]
 
@@ -18,6 +19,15 @@ class _Failure:
     message: str
     times: int  # -1: permanent
     after: int  # matching calls still to let through
+
+
+@dataclass
+class _Loss:
+    operation: str | None
+    how: str  # "5xx" | "timeout"
+    hang_s: float
+    times: int
+    after: int
 
 
 class Faults:
@@ -41,6 +51,7 @@ class Faults:
             self._last: float | None = None
             self._hidden_secret_calls = 0
             self._validation: tuple[bool, str] | None = None
+            self._losses: list[_Loss] = []
 
     def fail(
         self,
@@ -59,6 +70,19 @@ class Faults:
             raise ValueError("times must be -1 or positive, after must be >= 0")
         with self._lock:
             self._failures.append(_Failure(operation, code, status, message, times, after))
+
+    def lose_response(
+        self, operation: str | None, how: str = "5xx", times: int = 1, after: int = 0, hang_s: float = 30.0
+    ) -> None:
+        """The next ``times`` calls of ``operation`` (None: any) take effect, then their response
+        is lost: ``how="5xx"`` answers InternalFailure (HTTP 500) after the change was made;
+        ``how="timeout"`` sends no answer (in-process a ReadTimeoutError is raised; in server
+        mode the connection is held for ``hang_s`` seconds, past the client's read timeout).
+        The first ``after`` matching calls go through untouched; ``times=-1`` never stops."""
+        if how not in ("5xx", "timeout") or times == 0 or times < -1 or after < 0:
+            raise ValueError("how must be '5xx' or 'timeout', times -1 or positive, after >= 0")
+        with self._lock:
+            self._losses.append(_Loss(operation, how, hang_s, times, after))
 
     def throttle(self, rate_per_second: float | None, burst: int = 1) -> None:
         """Admit calls through a token bucket (``burst`` tokens, refilled at the rate).
@@ -89,21 +113,27 @@ class Faults:
         with self._lock:
             if self._rate is not None and not self._take_token():
                 raise AnyError("ThrottlingException", "Rate exceeded", 400)
-            chosen = None
-            for failure in self._failures:
-                if failure.operation not in (None, operation):
-                    continue
-                if failure.after > 0:
-                    failure.after -= 1
-                elif chosen is None:
-                    chosen = failure
-            if chosen is None:
-                return
-            if chosen.times > 0:
-                chosen.times -= 1
-                if chosen.times == 0:
-                    self._failures.remove(chosen)
-            raise AnyError(chosen.code, chosen.message, chosen.status)
+            chosen = _pick(self._failures, operation)
+            if chosen is not None:
+                raise AnyError(chosen.code, chosen.message, chosen.status)
+
+    def loses(self, operation: str) -> str | None:
+        """Whether this call of ``operation``'s response will be lost, and how (counted for every
+        call, before it runs, as ``fail`` counts them)."""
+        with self._lock:
+            chosen = _pick(self._losses, operation)
+        return (
+            None if chosen is None else chosen.how + (f":{chosen.hang_s}" if chosen.how == "timeout" else "")
+        )
+
+    @staticmethod
+    def lose(how: str | None) -> None:
+        """After the call took effect: raise its lost response, as ``loses`` decided."""
+        if how is None:
+            return
+        if how == "5xx":
+            raise AnyError("InternalFailure", "The server failed after the request was processed", 500)
+        raise ResponseLost(float(how.split(":", 1)[1]))
 
     def secret_hidden(self) -> bool:
         """Whether this create/update call naming a secret must not see it."""
@@ -127,3 +157,26 @@ class Faults:
             return False
         self._tokens -= 1
         return True
+
+
+class _Counted(Protocol):
+    operation: str | None
+    times: int
+    after: int
+
+
+def _pick[F: _Counted](failures: list[F], operation: str) -> F | None:
+    """The failure this call of ``operation`` meets (counting its ``after`` and ``times``)."""
+    chosen = None
+    for failure in failures:
+        if failure.operation not in (None, operation):
+            continue
+        if failure.after > 0:
+            failure.after -= 1
+        elif chosen is None:
+            chosen = failure
+    if chosen is not None and chosen.times > 0:
+        chosen.times -= 1
+        if chosen.times == 0:
+            failures.remove(chosen)
+    return chosen

@@ -5,6 +5,7 @@ moto dispatches a JSON-protocol call by its ``X-Amz-Target`` header to the metho
 """
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +14,7 @@ from moto.core.utils import camelcase_to_underscores
 from moto.ecr.responses import ECRResponse
 
 from .backend import OPERATIONS, handle
-from .errors import AnyError
+from .errors import AnyError, ResponseLost
 
 _MARK = "__ecr_ptc_emulator__"
 
@@ -26,7 +27,13 @@ def _responder(operation: str) -> Callable[[Any], ActionResult]:
             params = None
         if not isinstance(params, dict):
             raise AnyError("SerializationException", "The request body is not a JSON object")
-        return ActionResult(handle(self.ecr_backend, operation, params))
+        try:
+            return ActionResult(handle(self.ecr_backend, operation, params))
+        except ResponseLost as lost:
+            if not getattr(self, "is_werkzeug_request", False):  # in-process: a read timeout
+                raise
+            time.sleep(lost.hang_s)  # over HTTP: hold the connection past the client's timeout
+            raise AnyError("InternalFailure", "the response was lost", 500) from lost
 
     respond.__name__ = respond.__qualname__ = camelcase_to_underscores(operation)
     setattr(respond, _MARK, True)

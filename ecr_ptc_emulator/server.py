@@ -5,7 +5,7 @@
 Point a client at the printed URL (``endpoint_url``). Control endpoints, on the same
 server (account and Region default to 123456789012 / us-east-1):
 
-    POST /_ecr_ptc/faults  {"action": "fail" | "throttle" | "hide_secret_for" |
+    POST /_ecr_ptc/faults  {"action": "fail" | "lose_response" | "throttle" | "hide_secret_for" |
                             "validation_result" | "clear", <its keyword arguments>,
                             "account_id": ..., "region": ...}
     GET  /_ecr_ptc/calls?account_id=...&region=...
@@ -34,7 +34,7 @@ from werkzeug.wrappers import Request, Response
 from . import DEFAULT_ACCOUNT, DEFAULT_REGION, calls, faults, install, rules
 
 CONTROL_PATH = "/_ecr_ptc/"
-_ACTIONS = ("fail", "throttle", "hide_secret_for", "validation_result", "clear")
+_ACTIONS = ("fail", "lose_response", "throttle", "hide_secret_for", "validation_result", "clear")
 
 
 class ControlMiddleware:

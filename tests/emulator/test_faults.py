@@ -182,3 +182,45 @@ def test_install_is_idempotent() -> None:
     method = ECRResponse.create_pull_through_cache_rule
     ecr_ptc_emulator.install()
     assert ECRResponse.create_pull_through_cache_rule is method
+
+
+# -- responses lost after the call took effect ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("how", "raised"), [("5xx", "ClientError"), ("timeout", "ReadTimeoutError")])
+def test_a_lost_response_comes_after_the_change_was_made(ecr: Any, how: str, raised: str) -> None:
+    ecr_ptc_emulator.faults().lose_response(CREATE, how)
+
+    with pytest.raises(Exception) as e:
+        create(ecr)
+
+    assert raised in {type(e.value).__name__, *(c.__name__ for c in type(e.value).__mro__)}
+    if how == "5xx":
+        assert error_code(e) == "InternalFailure"
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    assert set(ecr_ptc_emulator.rules()) == {"k8s"}  # it took effect all the same
+    with pytest.raises(ecr.exceptions.PullThroughCacheRuleAlreadyExistsException):
+        create(ecr)  # times=1: the next call is answered normally
+
+
+def test_lose_response_counts_after_and_operation(ecr: Any) -> None:
+    ecr_ptc_emulator.faults().lose_response(DESCRIBE, "5xx", times=1, after=1)
+    create(ecr)  # another operation: untouched
+    ecr.describe_pull_through_cache_rules()  # let through (after=1)
+    with pytest.raises(ecr.exceptions.ClientError):
+        ecr.describe_pull_through_cache_rules()
+    ecr.describe_pull_through_cache_rules()
+
+
+def test_lose_response_refuses_what_it_cannot_do() -> None:
+    with pytest.raises(ValueError, match="how must be"):
+        Faults().lose_response(None, "sometimes")
+
+
+def test_backdate_makes_a_rule_look_older(ecr: Any) -> None:
+    made = create(ecr)["createdAt"]
+
+    ecr_ptc_emulator.backdate("k8s", 60)
+
+    rule = ecr.describe_pull_through_cache_rules()["pullThroughCacheRules"][0]
+    assert (made - rule["createdAt"]).total_seconds() == pytest.approx(60, abs=0.01)

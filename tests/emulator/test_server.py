@@ -99,3 +99,23 @@ def test_command_line() -> None:
         finally:
             proc.send_signal(signal.SIGINT)
             assert proc.wait(timeout=30) == 0
+
+
+def test_a_lost_response_holds_the_connection_in_server_mode(server_url: str) -> None:
+    """Over HTTP, a lost response is a connection held past the client's read timeout: the
+    client raises ReadTimeoutError while the rule was made."""
+    from botocore.config import Config
+    from botocore.exceptions import ReadTimeoutError
+
+    http(
+        f"{server_url}/_ecr_ptc/faults",
+        {"action": "lose_response", "operation": None, "how": "timeout", "hang_s": 2},
+    )
+    ecr = boto3.client(
+        "ecr", region_name=REGION, endpoint_url=server_url, config=NO_RETRIES.merge(Config(read_timeout=0.5))
+    )
+
+    with pytest.raises(ReadTimeoutError):
+        ecr.create_pull_through_cache_rule(ecrRepositoryPrefix="k8s", upstreamRegistryUrl="registry.k8s.io")
+
+    assert set(http(f"{server_url}/_ecr_ptc/rules")) == {"k8s"}
