@@ -12,6 +12,24 @@ FUNCTION_NAME = "ecr-ptc-provider-PullThroughCacheRuleFunction"
 FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FUNCTION_NAME}"
 
 
+class LambdaKilled(BaseException):
+    """Lambda stopped the process at its deadline: nothing after this point runs. A
+    BaseException, so that no `except Exception` in the code under test can carry on."""
+
+
+class FakeClock:
+    """Seconds that pass only when told to (a LambdaContext's clock, in tests and the simulator)."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 class LambdaContext:
     """The time left runs down from `timeout_s` on `clock` (time.monotonic unless injected)."""
 
@@ -33,3 +51,8 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(int((self._deadline - self._clock()) * 1000), 0)
+
+    def check_alive(self) -> None:
+        """Raise LambdaKilled once the deadline has passed (as Lambda stops the process)."""
+        if self._clock() >= self._deadline:
+            raise LambdaKilled(f"the Lambda's deadline passed (function {self.function_name})")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -18,6 +19,7 @@ class Receiver:
         self.status = status
         self.requests: list[dict[str, Any]] = []  # every PUT, in order: path, headers, body, status
         self._scripted: dict[str, list[int]] = {}  # per path: the statuses its next PUTs get
+        self._stalls: dict[str, float] = {}  # per path: seconds to hold the response after storing
         self._lock = threading.Lock()
         receiver = self
 
@@ -28,12 +30,24 @@ class Receiver:
                 with receiver._lock:
                     script = receiver._scripted.get(self.path)
                     status = script.pop(0) if script else receiver.status
+                    stall = receiver._stalls.get(self.path, 0.0)
                     receiver.requests.append(
-                        {"path": self.path, "headers": dict(self.headers), "raw": raw, "status": status}
+                        {
+                            "path": self.path,
+                            "headers": dict(self.headers),
+                            "raw": raw,
+                            "status": status,
+                            "stalled": bool(stall),  # stored, but the client saw no response
+                        }
                     )
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                if stall:  # stored; the response comes too late for the client (bounded)
+                    time.sleep(stall)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:
+                    pass  # the client gave up waiting
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 return
@@ -64,6 +78,12 @@ class Receiver:
         path = url.split(str(self.port), 1)[1]
         with self._lock:
             self._scripted[path] = list(statuses)
+
+    def stall(self, url: str, seconds: float) -> None:
+        """PUTs to `url` are stored (status 200), but their response is held for `seconds`."""
+        path = url.split(str(self.port), 1)[1]
+        with self._lock:
+            self._stalls[path] = seconds
 
     def raw(self, url: str) -> list[dict[str, Any]]:
         path = url.split(str(self.port), 1)[1]
