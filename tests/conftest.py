@@ -29,7 +29,9 @@ from moto import mock_aws  # noqa: E402  (before the handler, so its client is p
 
 import ecr_ptc_emulator  # noqa: E402
 from devkit.aws_lambda.context import LambdaContext  # noqa: E402
+from devkit.cloudformation.events import STACK_ID  # noqa: E402
 from devkit.cloudformation.receiver import Receiver  # noqa: E402
+from devkit.cloudformation.stack_api import StackApi  # noqa: E402
 
 MAX_BODY = 4096
 _real_connect = socket.socket.connect
@@ -71,6 +73,7 @@ def pauses(emulator: None) -> Iterator[list[float]]:
     app.retry_policy.sleep = recorded.append
     app.resource._put = functools.partial(response.put, sleep=recorded.append)
     app.resource._answers.clear()  # no answer remembered from another test's request
+    app.resource._started = None  # the container started long ago: no start-up time to count
     yield recorded
     app.retry_policy.sleep, app.resource._put = original_sleep, original_put
 
@@ -112,7 +115,7 @@ class Cfn:
 def check_protocol(event: dict[str, Any], answer: dict[str, Any]) -> None:
     assert answer["Status"] in ("SUCCESS", "FAILED")
     assert isinstance(answer["PhysicalResourceId"], str) and answer["PhysicalResourceId"]
-    assert len(answer["PhysicalResourceId"].encode()) <= 1024
+    assert len(answer["PhysicalResourceId"].encode("utf-8", "surrogatepass")) <= 1024
     for key in ("StackId", "RequestId", "LogicalResourceId"):
         assert answer[key] == event[key]
     if answer["Status"] == "FAILED":
@@ -121,5 +124,18 @@ def check_protocol(event: dict[str, Any], answer: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def cfn(receiver: Receiver, pauses: list[float]) -> Cfn:
+def stack_api(emulator: None) -> Iterator[StackApi]:
+    """CloudFormation's record of the events' stack (devkit STACK_ID), as the provider reads it:
+    a forward update in progress with no other resources, unless a test says otherwise."""
+    from handler import app
+
+    api = StackApi()
+    api.add(STACK_ID, "UPDATE_IN_PROGRESS")
+    api.install(app.cloudformation()[0])
+    yield api
+    api.uninstall()
+
+
+@pytest.fixture
+def cfn(receiver: Receiver, pauses: list[float], stack_api: StackApi) -> Cfn:
     return Cfn(receiver)

@@ -27,6 +27,7 @@ ATTRIBUTES = {
     "CustomRoleArn",
     "RegistryId",
     "CreatedAt",
+    "UpdatedAt",
 }
 
 

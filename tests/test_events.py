@@ -75,7 +75,10 @@ def test_the_demo_runs_the_events_and_prints_what_cloudformation_receives() -> N
     out = result.stdout
     assert out.count("-> SUCCESS") == 6
     assert out.count("-> FAILED") == 1
-    assert "ECR calls: DeletePullThroughCacheRule, CreatePullThroughCacheRule" in out
+    assert (
+        "ECR calls: DescribePullThroughCacheRules, DeletePullThroughCacheRule, CreatePullThroughCacheRule"
+        in out
+    )
     assert "Rules left in the registry: []" in out
     assert "X-Amz-Signature" not in out + result.stderr
     assert json.loads(out.rsplit("Rules left in the registry:", 1)[1]) == []

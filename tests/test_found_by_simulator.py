@@ -7,9 +7,11 @@ from typing import Any
 import pytest
 
 import ecr_ptc_emulator
-from devkit.aws_lambda.context import LambdaContext
+from devkit.aws_lambda.context import FakeClock, LambdaContext
+from devkit.aws_lambda.network import SlowNetwork
 from devkit.cloudformation.receiver import Receiver, refusing_url
 from handler import app
+from handler.deadline import answer_reserve
 from handler.properties import is_rule_id
 from tests.conftest import Cfn
 from tests.helpers import DOCKER_HUB, PUBLIC, create_event, delete_event, ops, rules, update_event
@@ -39,25 +41,23 @@ def test_a_validation_that_keeps_failing_removes_the_rule_it_could_not_check(
     assert rules() == {}
 
 
-def test_no_time_left_for_the_validation_still_removes_the_new_rule(cfn: Cfn, secret: Any) -> None:
-    """Each call takes the whole call budget (a fake clock): after the Create there is no time to
-    validate, nor to retry a Delete, so the rule is removed with one last call."""
-    now = [0.0]
-    budget = app.retry_policy.call_budget_s
-
-    def slow(**kwargs: Any) -> None:
-        now[0] += budget
-
-    context = LambdaContext(timeout_s=app.ANSWER_RESERVE_S + 1.5 * budget, clock=lambda: now[0])
-    app.ecr_client.meta.events.register_first("before-send.ecr.*", slow)
-    try:
-        answer = cfn.send(create_event(validated(secret)), context=context)
-    finally:
-        app.ecr_client.meta.events.unregister("before-send.ecr.*", slow)
+def test_no_time_left_to_remove_an_unvalidated_rule_names_it_for_the_rollback(cfn: Cfn, secret: Any) -> None:
+    """Each ECR call takes 1.5 s (a fake clock) and the Lambda has 4 s (the answer is due at
+    3.4 s): after the Create and the Validate there is no time to remove the rule before the
+    answer, so the FAILED answer names it and CloudFormation's rollback Delete removes it."""
+    properties = validated(secret)
+    clock = FakeClock()
+    with SlowNetwork(app.ecr_client, app.ecr_timeouts, clock, lambda n: 1.5):
+        ecr_ptc_emulator.faults().fail("ValidatePullThroughCacheRule", "ThrottlingException", times=-1)
+        answer = cfn.send(create_event(properties), context=LambdaContext(timeout_s=4, clock=clock))
 
     assert answer["Status"] == "FAILED"
-    assert "Timeout" in answer["Reason"]
-    assert ops() == ["CreatePullThroughCacheRule", "DeletePullThroughCacheRule"]
+    assert answer["PhysicalResourceId"] == "docker-hub"
+    assert "the stack's rollback deletes it" in answer["Reason"]
+    assert ops() == ["CreatePullThroughCacheRule", "ValidatePullThroughCacheRule"]
+    ecr_ptc_emulator.faults().clear()
+    rollback = cfn.send(delete_event(answer["PhysicalResourceId"], properties))
+    assert rollback["Status"] == "SUCCESS"
     assert rules() == {}
 
 
@@ -163,4 +163,4 @@ def test_a_request_throttled_many_times_in_a_row_still_succeeds_within_the_deadl
 
     assert answer["Status"] == "SUCCESS"
     assert ops() == ["CreatePullThroughCacheRule"] * 16
-    assert now[0] < 120 - app.ANSWER_RESERVE_S
+    assert now[0] < 120 - answer_reserve(120)

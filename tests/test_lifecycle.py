@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 import ecr_ptc_emulator
+from devkit.cloudformation.events import STACK_ID
+from devkit.cloudformation.stack_api import StackApi
 from handler.properties import is_rule_id
 from tests.conftest import Cfn
 from tests.helpers import (
@@ -79,7 +81,7 @@ def test_create_of_an_existing_rule_fails_with_an_id_its_delete_ignores(cfn: Cfn
     assert rules() == before
 
 
-def test_adopt_existing_takes_over_a_matching_rule_without_writing(cfn: Cfn) -> None:
+def test_adopt_existing_takes_over_a_matching_rule_without_writing(cfn: Cfn, stack_api: StackApi) -> None:
     existing(ecrRepositoryPrefix="ecr-public", upstreamRegistryUrl="public.ecr.aws")
     answer = cfn.send(create_event({**PUBLIC, "AdoptExisting": "true"}))
 
@@ -91,6 +93,7 @@ def test_adopt_existing_takes_over_a_matching_rule_without_writing(cfn: Cfn) -> 
         "DescribePullThroughCacheRules",
     ]
     assert answer["Data"]["CreatedAt"]
+    assert stack_api.calls == ["ListStackResources"]  # no other resource of the stack holds it
 
 
 def test_adopt_existing_brings_credentials_in_line_in_place(cfn: Cfn, secret: Any) -> None:
@@ -144,7 +147,7 @@ def test_validate_credentials_failing_removes_the_new_rule_and_gives_ecrs_reason
 # --- 2. In-place updates -----------------------------------------------------------------
 
 
-def test_credential_change_is_one_update_in_place(cfn: Cfn, secret: Any) -> None:
+def test_credential_change_is_read_then_one_update_in_place(cfn: Cfn, secret: Any) -> None:
     old, new = secret("ecr-pullthroughcache/a"), secret("ecr-pullthroughcache/b")
     cfn.send(create_event({**DOCKER_HUB, "CredentialArn": old}))
     mark = len(ops())
@@ -155,13 +158,13 @@ def test_credential_change_is_one_update_in_place(cfn: Cfn, secret: Any) -> None
 
     assert answer["Status"] == "SUCCESS"
     assert answer["PhysicalResourceId"] == "docker-hub"
-    assert ops_since(mark) == ["UpdatePullThroughCacheRule"]
+    assert ops_since(mark) == ["DescribePullThroughCacheRules", "UpdatePullThroughCacheRule"]
     assert rules()["docker-hub"]["credentialArn"] == new
     assert answer["Data"]["CredentialArn"] == new
     assert set(answer["Data"]) == ATTRIBUTES
 
 
-def test_role_change_is_one_update_in_place(cfn: Cfn) -> None:
+def test_role_change_is_read_then_one_update_in_place(cfn: Cfn) -> None:
     cfn.send(create_event({**PRIVATE_ECR, "CustomRoleArn": ROLE_A}))
     mark = len(ops())
 
@@ -172,7 +175,7 @@ def test_role_change_is_one_update_in_place(cfn: Cfn) -> None:
     )
 
     assert answer["Status"] == "SUCCESS"
-    assert ops_since(mark) == ["UpdatePullThroughCacheRule"]
+    assert ops_since(mark) == ["DescribePullThroughCacheRules", "UpdatePullThroughCacheRule"]
     assert rules()["upstream"]["customRoleArn"] == ROLE_B
 
 
@@ -185,7 +188,7 @@ def test_removing_a_credential_replaces_the_rule_under_the_same_prefix(cfn: Cfn,
 
     assert answer["Status"] == "SUCCESS"
     assert answer["PhysicalResourceId"] == "quay"
-    assert ops_since(mark) == ["DeletePullThroughCacheRule", "CreatePullThroughCacheRule"]
+    assert ops_since(mark) == SAME_PREFIX_CALLS
     assert "credentialArn" not in rules()["quay"] or not rules()["quay"]["credentialArn"]
 
 
@@ -210,6 +213,12 @@ def test_new_prefix_creates_the_new_rule_and_leaves_the_old_for_cleanup(cfn: Cfn
 
 # --- 4. Replacement under the same prefix ------------------------------------------------
 
+SAME_PREFIX_CALLS = [
+    "DescribePullThroughCacheRules",
+    "DeletePullThroughCacheRule",
+    "CreatePullThroughCacheRule",
+]
+
 CACHE_PUBLIC = {"EcrRepositoryPrefix": "cache", "UpstreamRegistryUrl": "public.ecr.aws"}
 CACHE_QUAY = {"EcrRepositoryPrefix": "cache", "UpstreamRegistryUrl": "quay.io"}
 
@@ -223,7 +232,7 @@ def without_times(rule: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in rule.items() if k not in ("createdAt", "updatedAt")}
 
 
-def test_new_upstream_with_same_prefix_deletes_then_creates_keeping_the_id(cfn: Cfn) -> None:
+def test_new_upstream_with_same_prefix_reads_deletes_then_creates_keeping_the_id(cfn: Cfn) -> None:
     cfn.send(create_event(CACHE_PUBLIC))
     mark = len(ops())
 
@@ -231,7 +240,7 @@ def test_new_upstream_with_same_prefix_deletes_then_creates_keeping_the_id(cfn: 
 
     assert answer["Status"] == "SUCCESS"
     assert answer["PhysicalResourceId"] == "cache"
-    assert ops_since(mark) == ["DeletePullThroughCacheRule", "CreatePullThroughCacheRule"]
+    assert ops_since(mark) == SAME_PREFIX_CALLS
     assert rules()["cache"]["upstreamRegistryUrl"] == "quay.io"
     assert answer["Data"]["UpstreamRegistry"] == "quay"
 
@@ -257,8 +266,8 @@ def test_same_prefix_replacement_says_how_to_recreate_when_the_restore_fails_too
     answer = replace_cache_upstream(cfn)
 
     assert answer["Status"] == "FAILED"
-    assert "recreate it by hand" in answer["Reason"]
-    assert "UpstreamRegistryUrl=public.ecr.aws" in answer["Reason"]
+    assert "ECR holds no rule 'cache' now" in answer["Reason"]
+    assert "recreate it: EcrRepositoryPrefix=cache, UpstreamRegistryUrl=public.ecr.aws" in answer["Reason"]
 
 
 def test_same_prefix_replacement_with_failing_validation_restores_the_old_rule(cfn: Cfn, secret: Any) -> None:
@@ -284,7 +293,7 @@ def test_same_prefix_replacement_with_failing_validation_restores_the_old_rule(c
 # --- 5. Nothing ECR holds changes: no write ----------------------------------------------
 
 
-def test_update_of_provider_only_flags_makes_no_call(cfn: Cfn) -> None:
+def test_update_of_provider_only_flags_reads_and_writes_nothing(cfn: Cfn) -> None:
     cfn.send(create_event(PUBLIC))
     mark = len(ops())
 
@@ -296,11 +305,11 @@ def test_update_of_provider_only_flags_makes_no_call(cfn: Cfn) -> None:
 
     assert answer["Status"] == "SUCCESS"
     assert answer["PhysicalResourceId"] == "ecr-public"
-    assert ops_since(mark) == []
+    assert ops_since(mark) == ["DescribePullThroughCacheRules"]
     assert set(answer["Data"]) == ATTRIBUTES
 
 
-def test_spelling_out_the_value_ecr_infers_makes_no_call(cfn: Cfn) -> None:
+def test_spelling_out_the_value_ecr_infers_writes_nothing(cfn: Cfn) -> None:
     cfn.send(create_event(PRIVATE_ECR))
     mark = len(ops())
     explicit = {**PRIVATE_ECR, "UpstreamRegistry": "ecr", "UpstreamRepositoryPrefix": "ROOT"}
@@ -308,7 +317,7 @@ def test_spelling_out_the_value_ecr_infers_makes_no_call(cfn: Cfn) -> None:
     answer = cfn.send(update_event(explicit, "upstream", PRIVATE_ECR))
 
     assert answer["Status"] == "SUCCESS"
-    assert ops_since(mark) == []
+    assert ops_since(mark) == ["DescribePullThroughCacheRules"]
 
 
 def test_trailing_slash_names_the_same_rule(cfn: Cfn) -> None:
@@ -318,25 +327,28 @@ def test_trailing_slash_names_the_same_rule(cfn: Cfn) -> None:
     answer = cfn.send(update_event({**PUBLIC, "EcrRepositoryPrefix": "ecr-public/"}, "ecr-public", PUBLIC))
 
     assert answer["PhysicalResourceId"] == "ecr-public"
-    assert ops_since(mark) == []
+    assert ops_since(mark) == ["DescribePullThroughCacheRules"]
 
 
 # --- 6. Rollbacks: decided from the registry's real state --------------------------------
 
 
-def test_rollback_to_the_old_prefix_that_still_exists_succeeds_without_writing(cfn: Cfn) -> None:
+def test_rollback_to_the_old_prefix_that_still_exists_succeeds_without_writing(
+    cfn: Cfn, stack_api: StackApi
+) -> None:
     """Update A->B succeeded, another resource failed: rollback asks for A with B on record."""
     moved = {**PUBLIC, "EcrRepositoryPrefix": "public"}
     cfn.send(create_event(PUBLIC))
     cfn.send(update_event(moved, "ecr-public", PUBLIC))
     mark = len(ops())
+    stack_api.stacks[STACK_ID].status = "UPDATE_ROLLBACK_IN_PROGRESS"
 
     rollback = cfn.send(update_event(PUBLIC, "public", moved))
 
     assert rollback["Status"] == "SUCCESS"
     assert rollback["PhysicalResourceId"] == "ecr-public"
-    assert "UpdatePullThroughCacheRule" not in ops_since(mark)
-    assert "DeletePullThroughCacheRule" not in ops_since(mark)
+    assert ops_since(mark) == ["CreatePullThroughCacheRule", "DescribePullThroughCacheRules"]
+    assert stack_api.calls == ["ListStackResources", "DescribeStacks"]  # not its own yet; rolling back
     cleanup = cfn.send(delete_event("public", moved))
     assert cleanup["Status"] == "SUCCESS"
     assert set(rules()) == {"ecr-public"}
@@ -356,7 +368,8 @@ def test_rollback_after_a_failed_new_prefix_update_reads_ecr_and_writes_nothing(
 
     assert rollback["Status"] == "SUCCESS"
     assert rollback["PhysicalResourceId"] == "ecr-public"
-    assert ops_since(mark) == ["DescribePullThroughCacheRules"]
+    # what the failed update may have left at 'public' (nothing), then the rule on record
+    assert ops_since(mark) == ["DescribePullThroughCacheRules"] * 2
     assert set(rules()) == {"ecr-public"}
 
 
@@ -470,7 +483,7 @@ def test_a_same_prefix_replacement_of_a_rule_already_gone_just_creates(cfn: Cfn)
     answer = replace_cache_upstream(cfn)
 
     assert answer["Status"] == "SUCCESS"
-    assert ops() == ["DeletePullThroughCacheRule", "CreatePullThroughCacheRule"]
+    assert ops() == ["DescribePullThroughCacheRules", "CreatePullThroughCacheRule"]
     assert rules()["cache"]["upstreamRegistryUrl"] == "quay.io"
 
 

@@ -13,6 +13,7 @@ import pytest
 from devkit.aws_lambda.context import LambdaContext
 from devkit.cloudformation.receiver import Receiver
 from handler import app
+from handler.logs import Scrubber
 from tests.helpers import PUBLIC, create_event
 
 
@@ -65,3 +66,44 @@ def test_the_response_url_is_never_logged(receiver: Receiver, pauses: list[float
 def test_crhelper_debug_lines_stay_off_even_at_debug() -> None:
     assert logging.getLogger("crhelper.resource_helper").getEffectiveLevel() >= logging.INFO
     assert logging.getLogger("crhelper.utils").getEffectiveLevel() >= logging.INFO
+
+
+def test_the_scrubber_removes_credentials_wherever_they_appear(monkeypatch: pytest.MonkeyPatch) -> None:
+    token = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDs3cr3tS3ssI0nT0k3n"
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Xv3Ls0A"
+    monkeypatch.setenv("AWS_SESSION_TOKEN", token)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    scrub = Scrubber()
+    scrub.url = "https://bucket.s3.amazonaws.com/resp?X-Amz-Signature=abc123"
+    lines = [
+        f"headers={{'X-Amz-Security-Token': '{token}', 'Authorization': 'AWS4-HMAC-SHA256 "
+        "Credential=ASIAQ3EGRZVX7LK2M4PA/20261202/us-east-1/ecr/aws4_request, Signature=00ff00ff'}",
+        f"aws_secret_access_key = {secret}",
+        f"put to {scrub.url} failed",
+        "https://x.s3.amazonaws.com/k?X-Amz-Algorithm=A&X-Amz-Credential=ASIAQ3EGRZVX7LK2M4PA%2F2026&X-Amz-Signature=ff",
+        "Traceback: ... session_token='abcdefgh12345678'",
+    ]
+    out = [scrub(line) for line in lines]
+
+    for leaked in (token, secret, "ASIAQ3EGRZVX7LK2M4PA", "00ff00ff", "abc123", "abcdefgh12345678"):
+        assert not any(leaked in line for line in out), leaked
+    assert "<ResponseURL redacted>" in out[2]
+
+
+def test_a_logged_exception_is_scrubbed_too(receiver: Receiver, pauses: list[float]) -> None:
+    """A traceback is formatted into the line by Powertools: the serialiser sees it whole."""
+    url = receiver.url()
+    buffer = io.StringIO()
+    streams = [handler.setStream(buffer) for handler in app.logger.handlers]  # type: ignore[attr-defined]
+    app.scrubber.url = url
+    try:
+        try:
+            raise RuntimeError(f"PUT {url} refused")
+        except RuntimeError:
+            logging.getLogger("handler.dispatch").exception("boom")
+    finally:
+        app.scrubber.url = ""
+        for handler, stream in zip(app.logger.handlers, streams, strict=True):
+            handler.setStream(stream)  # type: ignore[attr-defined]
+    assert "X-Amz-Signature=sig" not in buffer.getvalue()
+    assert "<ResponseURL redacted>" in buffer.getvalue()

@@ -133,6 +133,7 @@ PTC_SECRETS = (
     "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:ecr-pullthroughcache/*"
 )
 OWN_LOG_GROUP = "GetAtt:ProviderLogGroup.Arn"
+STACKS_IN_ACCOUNT = "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/*/*"
 ANY = frozenset({"*"})
 
 # The complete list of what the provider's role may do. Anything else fails the policy test.
@@ -151,6 +152,9 @@ ALLOWED: dict[str, Grant] = {
     ),
     "secretsmanager:GetSecretValue": Grant(frozenset({PTC_SECRETS})),
     "secretsmanager:DescribeSecret": Grant(frozenset({PTC_SECRETS}), required=False),
+    # reading the request's own stack, on the few paths where only CloudFormation's record tells
+    "cloudformation:DescribeStacks": Grant(frozenset({STACKS_IN_ACCOUNT})),
+    "cloudformation:ListStackResources": Grant(frozenset({STACKS_IN_ACCOUNT})),
     "logs:CreateLogStream": Grant(frozenset({OWN_LOG_GROUP})),
     "logs:PutLogEvents": Grant(frozenset({OWN_LOG_GROUP})),
 }

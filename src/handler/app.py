@@ -1,40 +1,52 @@
-"""The Lambda entry point. It only wires the parts together: logging, the ECR client,
-crhelper's resource and the dispatcher that serves Create, Update and Delete."""
+"""The Lambda entry point. It only wires the parts together: logging, the ECR client (and, on the
+few paths that need one, a CloudFormation client), crhelper's resource and the dispatcher
+that serves Create, Update and Delete."""
 
 from __future__ import annotations
 
 import os
 import time
-from typing import Any
 
-import boto3
-from aws_lambda_powertools import Logger
-from botocore.config import Config
+STARTED = time.monotonic()  # CloudFormation's ServiceTimeout counts the container's start too
 
-from handler import logs
-from handler.deadline import Deadline, RetryPolicy
-from handler.dispatch import Dispatcher
-from handler.ecr import EcrRules
-from handler.errors import ProviderError
-from handler.resource import ProviderResource
+from typing import Any  # noqa: E402
 
-ANSWER_RESERVE_S = 2.0  # the answer goes out this long before the Lambda's deadline
-CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 2, 6
-# Retries are the provider's own (within the deadline), so botocore makes one attempt.
+import boto3  # noqa: E402
+from aws_lambda_powertools import Logger  # noqa: E402
+from botocore.config import Config  # noqa: E402
+
+from handler import logs  # noqa: E402
+from handler.calls import AttemptTimeouts, Caller  # noqa: E402
+from handler.deadline import Deadline, RetryPolicy  # noqa: E402
+from handler.dispatch import Dispatcher  # noqa: E402
+from handler.ecr import EcrRules  # noqa: E402
+from handler.errors import ProviderError  # noqa: E402
+from handler.resource import ProviderResource  # noqa: E402
+from handler.stacks import Stacks  # noqa: E402
+
+retry_policy = RetryPolicy()
+# Retries are the provider's own (within the deadline), so botocore makes one attempt; each
+# attempt's timeouts are bounded by the time left (handler.calls.AttemptTimeouts).
 CLIENT_CONFIG = Config(
-    connect_timeout=CONNECT_TIMEOUT_S,
-    read_timeout=READ_TIMEOUT_S,
+    connect_timeout=retry_policy.connect_timeout_s,
+    read_timeout=retry_policy.read_timeout_s,
     retries={"total_max_attempts": 1, "mode": "standard"},
     user_agent_extra="ecr-pull-through-cache-provider",
 )
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "ecr-pull-through-cache-provider"))
-resource = ProviderResource(answer_reserve_s=ANSWER_RESERVE_S)
-retry_policy = RetryPolicy()
+scrubber = logs.Scrubber()
+logger = Logger(
+    service=os.environ.get("POWERTOOLS_SERVICE_NAME", "ecr-pull-through-cache-provider"),
+    json_serializer=logs.serializer(scrubber),
+)
+logs.configure(logger, scrubber)  # before any client exists: botocore logs from its creation on
+resource = ProviderResource(started=STARTED)
 
 ecr_client: Any = None
+ecr_timeouts: AttemptTimeouts | None = None
 try:
     ecr_client = boto3.client("ecr", config=CLIENT_CONFIG)
+    ecr_timeouts = AttemptTimeouts(ecr_client)
 except Exception as error:  # noqa: BLE001 -- e.g. no Region: every request is answered FAILED, none hangs
     resource.init_failure(
         ProviderError(
@@ -43,17 +55,34 @@ except Exception as error:  # noqa: BLE001 -- e.g. no Region: every request is a
         )
     )
 
-
-def rules_for(context: Any) -> EcrRules:
-    deadline = Deadline(resource.remaining_ms, ANSWER_RESERVE_S)
-    return EcrRules(ecr_client, deadline, retry_policy)
+_cloudformation: tuple[Any, AttemptTimeouts] | None = None
 
 
-dispatcher = Dispatcher(resource, rules_for)
+def cloudformation() -> tuple[Any, AttemptTimeouts]:
+    """The CloudFormation client, made on first use: only an Update that meets an existing rule
+    (or an adoption) reads the stack, so most containers never pay for it."""
+    global _cloudformation  # noqa: PLW0603 -- one client per container, like ecr_client
+    if _cloudformation is None:
+        client = boto3.client("cloudformation", config=CLIENT_CONFIG)
+        _cloudformation = (client, AttemptTimeouts(client))
+    return _cloudformation
+
+
+def rules_for(deadline: Deadline) -> EcrRules:
+    return EcrRules(
+        Caller(ecr_client, ecr_timeouts, deadline, retry_policy),
+        Caller(ecr_client, ecr_timeouts, deadline.after_answer(), retry_policy),
+    )
+
+
+def stacks_for(deadline: Deadline) -> Stacks:
+    return Stacks(lambda: Caller(*cloudformation(), deadline, retry_policy))
+
+
+dispatcher = Dispatcher(resource, rules_for, stacks_for)
 resource.create(dispatcher)
 resource.update(dispatcher)
 resource.delete(dispatcher)
-redactor = logs.configure(logger)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> None:
@@ -62,11 +91,11 @@ def lambda_handler(event: dict[str, Any], context: Any) -> None:
 
 @logger.inject_lambda_context(correlation_id_path="RequestId")
 def _serve(event: dict[str, Any], context: Any) -> None:
-    redactor.url = str(event.get("ResponseURL", ""))
+    scrubber.url = str(event.get("ResponseURL", "")) if isinstance(event, dict) else ""
     try:
         resource(event, context)
     finally:
-        redactor.url = ""
+        scrubber.url = ""
 
 
 class CompleteContext:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from handler.properties import RuleSpec
 from handler.rules import Rule
 
@@ -14,12 +16,13 @@ NAMES = (
     "CustomRoleArn",
     "RegistryId",
     "CreatedAt",
+    "UpdatedAt",
 )
 
 
 def attributes(asked: RuleSpec, rule: Rule, account_id: str) -> dict[str, str]:
-    """What the rule now is. CreatedAt is known only when this request created or read the
-    rule: the in-place and no-op paths make no call that reports it, so it is "" there."""
+    """What the rule now is. Every request that leaves a rule has read or made it, so CreatedAt
+    and UpdatedAt (when ECR last changed it; a new rule's is its CreatedAt) are always known."""
     return {
         "EcrRepositoryPrefix": asked.ecr_repository_prefix,
         "UpstreamRegistryUrl": asked.upstream_registry_url,
@@ -30,5 +33,10 @@ def attributes(asked: RuleSpec, rule: Rule, account_id: str) -> dict[str, str]:
         "CredentialArn": asked.credential_arn or "",
         "CustomRoleArn": asked.custom_role_arn or "",
         "RegistryId": rule.registry_id or account_id,
-        "CreatedAt": rule.created_at.isoformat() if rule.created_at else "",
+        "CreatedAt": _timestamp(rule.created_at),
+        "UpdatedAt": _timestamp(rule.updated_at or rule.created_at),
     }
+
+
+def _timestamp(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else ""

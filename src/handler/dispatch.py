@@ -1,5 +1,5 @@
-"""One CloudFormation request in, one decision out: parse, run the lifecycle, set the answer,
-and log a single line of what was asked, what ECR held, and what was done."""
+"""One CloudFormation request in, one decision out: parse, run the lifecycle, claim the answer,
+and log a single line of what was asked, what ECR held, what was done and what was answered."""
 
 from __future__ import annotations
 
@@ -9,34 +9,45 @@ from typing import Any
 
 from handler import lifecycle
 from handler.attributes import attributes
+from handler.deadline import Deadline
 from handler.ecr import EcrRules
 from handler.errors import ProviderError
 from handler.properties import InvalidProperties, RuleSpec, canonical_prefix, parse
 from handler.resource import ProviderResource
 from handler.response import FAILED, SUCCESS, failed_create_id, shorten
+from handler.stacks import Stacks
 
 log = logging.getLogger(__name__)
 
 _NOT_LOGGED = ("ServiceToken", "ServiceTimeout")
+TIMED_OUT = "the timeout answer had already said FAILED"
+NOT_STORED = "its answer did not reach CloudFormation"
 
 
 class Dispatcher:
     """The hook crhelper calls for Create, Update and Delete."""
 
-    def __init__(self, resource: ProviderResource, rules_for: Callable[[Any], EcrRules]) -> None:
+    def __init__(
+        self,
+        resource: ProviderResource,
+        rules_for: Callable[[Deadline], EcrRules],
+        stacks_for: Callable[[Deadline], Stacks],
+    ) -> None:
         self._resource = resource
         self._rules_for = rules_for
+        self._stacks_for = stacks_for
 
     def __call__(self, event: dict[str, Any], context: Any) -> str:
         journal = lifecycle.Journal()
-        ecr = self._rules_for(context)
-        kind = event["RequestType"]
-        fallback_id = str(event.get("PhysicalResourceId") or failed_create_id(event["RequestId"]))
+        deadline = self._resource.deadline()
+        ecr = self._rules_for(deadline)
+        stacks = self._stacks_for(deadline)
+        kind = str(event["RequestType"])
         try:
-            physical_id, data = self._run(kind, event, ecr, journal, _account(context))
+            physical_id, data = self._run(kind, event, ecr, stacks, journal, _account(context))
         except (ProviderError, InvalidProperties) as error:
             reason = error.reason if isinstance(error, ProviderError) else str(error)
-            return self._fail(event, journal, ecr, _failed_id(kind, fallback_id, journal), reason)
+            return self._fail(event, journal, ecr, stacks, _failed_id(kind, event, journal), reason)
         except Exception as error:  # a bug: still answer, with a Reason that points at the logs
             log.exception("unexpected error")
             reason = (
@@ -44,77 +55,92 @@ class Dispatcher:
                 f"{shorten(str(error), 300)}). Its logs for RequestId {event['RequestId']} have "
                 "the details; please report it."
             )
-            return self._fail(event, journal, ecr, fallback_id, reason)
-        if self._resource.answered:
-            self._undo_unowned(event, journal, ecr, "the timeout answer had already said FAILED")
-        else:
-            self._resource.if_undelivered(
-                lambda: self._undo_unowned(event, journal, ecr, "its answer could not be delivered")
-            )
+            return self._fail(event, journal, ecr, stacks, _failed_id(kind, event, journal), reason)
+        if not self._resource.claim():
+            self._undo_unowned(event, journal, ecr, TIMED_OUT)
+            _log_decision(event, journal, ecr, stacks, self._resource.sent())
+            return physical_id
+        self._resource.undo_if_not_stored(lambda: self._undo_unowned(event, journal, ecr, NOT_STORED))
         self._resource.Data = data
-        _log_decision(event, journal, ecr, SUCCESS, physical_id, "")
+        _log_decision(event, journal, ecr, stacks, _answer(SUCCESS, physical_id, ""))
         return physical_id
-
-    def _undo_unowned(
-        self, event: Mapping[str, Any], journal: lifecycle.Journal, ecr: EcrRules, because: str
-    ) -> None:
-        """CloudFormation will never own a rule this request created under a new prefix when it
-        never hears of it (it was told FAILED by the timeout answer, or the answer could not be
-        delivered): its rollback keeps the id on record. Remove the rule rather than orphan it."""
-        on_record = str(event.get("PhysicalResourceId", ""))
-        for prefix in journal.created:
-            if canonical_prefix(prefix) != canonical_prefix(on_record):
-                removed = ecr.discard(prefix)
-                journal.did(f"removed '{prefix}': {because}")
-                log.warning(
-                    "removed a rule CloudFormation will never own",
-                    extra={"prefix": prefix, "because": because, "removed": removed},
-                )
 
     def _run(
         self,
         kind: str,
         event: Mapping[str, Any],
         ecr: EcrRules,
+        stacks: Stacks,
         journal: lifecycle.Journal,
         account_id: str,
     ) -> tuple[str, dict[str, str]]:
+        properties = event.get("ResourceProperties")
         if kind == "Delete":
-            lifecycle.delete(str(event.get("PhysicalResourceId", "")), ecr, journal)
+            asked = _parse_or_none(properties if isinstance(properties, Mapping) else None)
+            lifecycle.delete(str(event["PhysicalResourceId"]), asked, ecr, journal)
             return str(event["PhysicalResourceId"]), {}
-        asked = parse(event.get("ResourceProperties") or {})
+        asked = parse(properties or {})
+        record = stacks.record(str(event["StackId"]), str(event["LogicalResourceId"]))
         if kind == "Create":
-            outcome = lifecycle.create(asked, ecr, journal)
+            outcome = lifecycle.create(asked, ecr, journal, record)
         else:
-            old = _parse_or_none(event.get("OldResourceProperties"))
-            outcome = lifecycle.update(asked, str(event["PhysicalResourceId"]), old, ecr, journal)
+            old = event.get("OldResourceProperties")
+            old_spec = _parse_or_none(old if isinstance(old, Mapping) else None)
+            outcome = lifecycle.update(
+                asked, str(event["PhysicalResourceId"]), old_spec, ecr, journal, record
+            )
         return outcome.physical_id, attributes(asked, outcome.rule, account_id)
+
+    def _undo_unowned(
+        self, event: Mapping[str, Any], journal: lifecycle.Journal, ecr: EcrRules, because: str
+    ) -> None:
+        """CloudFormation will never own a rule this request created under a new prefix when it
+        never hears of it (it was told FAILED by the timeout answer, or the answer did not reach
+        S3): its rollback keeps the id on record. Remove the rule rather than orphan it."""
+        on_record = "" if event.get("RequestType") == "Create" else str(event.get("PhysicalResourceId", ""))
+        for prefix in journal.created:
+            if canonical_prefix(prefix) != canonical_prefix(on_record):
+                removed = ecr.remove(prefix)
+                journal.did(f"{'removed' if removed else 'could NOT remove'} '{prefix}': {because}")
+                log.warning(
+                    "removed a rule CloudFormation will never own" if removed else "orphaned a rule",
+                    extra={"prefix": prefix, "because": because, "removed": removed},
+                )
 
     def _fail(
         self,
         event: Mapping[str, Any],
         journal: lifecycle.Journal,
         ecr: EcrRules,
+        stacks: Stacks,
         physical_id: str,
         reason: str,
     ) -> str:
+        if not self._resource.claim():
+            self._undo_unowned(event, journal, ecr, TIMED_OUT)
+            _log_decision(event, journal, ecr, stacks, self._resource.sent())
+            return physical_id
         self._resource.Status = FAILED
         self._resource.Reason = reason
-        _log_decision(event, journal, ecr, FAILED, physical_id, reason)
+        _log_decision(event, journal, ecr, stacks, _answer(FAILED, physical_id, reason))
         return physical_id
 
 
-def _failed_id(kind: str, fallback_id: str, journal: lifecycle.Journal) -> str:
+def _failed_id(kind: str, event: Mapping[str, Any], journal: lifecycle.Journal) -> str:
     """A failed Create answers an id that names no rule, so the Delete of its rollback touches
-    nothing; unless it made a rule it then could not remove: that rule's prefix, so the Delete
-    removes it instead of leaving it orphaned."""
-    if kind == "Create" and journal.left:
+    nothing; unless it made a rule it then could not remove (that rule's prefix, so the Delete
+    removes it), or ECR did not confirm whether its create took effect (an id from which the
+    Delete can tell whether the rule there is the one it made). Never an id from the request."""
+    if kind != "Create":
+        return str(event.get("PhysicalResourceId") or failed_create_id(str(event["RequestId"])))
+    if journal.left:
         return journal.left[-1]
-    return fallback_id
+    if journal.unsure:
+        return lifecycle.unsure_id(*journal.unsure[-1])
+    return failed_create_id(str(event["RequestId"]))
 
 
 def _parse_or_none(properties: Mapping[str, Any] | None) -> RuleSpec | None:
-    """The old properties, when they were valid (a failed update's may not have been)."""
     try:
         return parse(properties or {})
     except InvalidProperties:
@@ -133,14 +159,20 @@ def _visible(properties: Any) -> Any:
     return {k: v for k, v in properties.items() if k not in _NOT_LOGGED}
 
 
+def _answer(status: str, physical_id: str, reason: str) -> dict[str, Any]:
+    return {"Status": status, "PhysicalResourceId": physical_id, "Reason": reason}
+
+
 def _log_decision(
     event: Mapping[str, Any],
     journal: lifecycle.Journal,
     ecr: EcrRules,
-    status: str,
-    physical_id: str,
-    reason: str,
+    stacks: Stacks,
+    answer: Mapping[str, Any],
 ) -> None:
+    """The decision line: what was asked and held, what was done, and the answer that went (or
+    goes) to CloudFormation, which is the timeout answer when that went first."""
+    status = str(answer.get("Status") or FAILED)
     decision = {
         "request_type": event.get("RequestType"),
         "logical_resource_id": event.get("LogicalResourceId"),
@@ -150,9 +182,10 @@ def _log_decision(
         "held": journal.held,
         "done": journal.done,
         "ecr_calls": ecr.calls,
+        "stack_calls": stacks.calls,
         "status": status,
-        "physical_id": physical_id,
-        "reason": reason,
+        "physical_id": answer.get("PhysicalResourceId"),
+        "reason": answer.get("Reason") or "",
     }
     if status == SUCCESS:
         log.info("decision", extra={"decision": decision})

@@ -1,47 +1,33 @@
-"""The ECR adapter: the five pull-through-cache calls, retried within the deadline, and
-ECR's errors translated (by error code, never by message text) into the provider's own."""
+"""The ECR adapter: the five pull-through-cache calls, retried within the deadline, their lost
+responses settled by reading ECR back, and ECR's errors translated (by error code, never by
+message text) into the provider's own."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from handler.deadline import Deadline, RetryPolicy
-from handler.errors import EcrError, OutOfTime, RuleAlreadyExists, RuleNotFound
+from handler.calls import (
+    NOT_ATTEMPTED,
+    THROTTLING_CODES,
+    TRANSIENT_CODES,
+    Attempts,
+    Caller,
+    CallError,
+    Retryable,
+    Unsettled,
+    default_retryable,
+)
+from handler.errors import EcrError, OutOfTime, ProviderError, RuleAlreadyExists, RuleNotFound
 from handler.properties import RuleSpec
-from handler.rules import Rule
+from handler.rules import Rule, made_within
 
 log = logging.getLogger(__name__)
 
 ALREADY_EXISTS = "PullThroughCacheRuleAlreadyExistsException"
 NOT_FOUND = "PullThroughCacheRuleNotFoundException"
 SECRET_NOT_FOUND = "SecretNotFoundException"
-THROTTLING_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "Throttling",
-        "ThrottledException",
-        "RequestLimitExceeded",
-        "TooManyRequestsException",
-        "RequestThrottled",
-        "RequestThrottledException",
-        "SlowDown",
-    }
-)
-TRANSIENT_CODES = frozenset(
-    {
-        "ServerException",
-        "InternalFailure",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "RequestTimeout",
-        "RequestTimeoutException",
-    }
-)
 
 # What each ECR error means for the person deploying, and what to do about it.
 ADVICE: dict[str, str] = {
@@ -79,6 +65,7 @@ ADVICE: dict[str, str] = {
     "ThrottlingException": "ECR kept throttling the calls: retry the deployment in a minute",
     "ServerException": "ECR kept failing with a server error: retry the deployment",
 }
+NETWORK_ADVICE = "could not reach ECR: check the provider's network access to ECR and retry"
 
 
 def advice(code: str) -> str:
@@ -88,19 +75,27 @@ def advice(code: str) -> str:
         return ADVICE["ThrottlingException"]
     if code in TRANSIENT_CODES:
         return ADVICE["ServerException"]
+    if code.endswith(("Error", "Timeout")):  # botocore's exceptions: no HTTP answer
+        return NETWORK_ADVICE
     return "see ECR's message"
 
 
 class EcrRules:
-    """ECR's pull-through cache rules, as seen through one invocation's deadline."""
+    """ECR's pull-through cache rules, as seen through one invocation's deadline. `undo` makes
+    the calls that run after the answer went out (they may use the Lambda's time to its end)."""
 
-    def __init__(self, client: Any, deadline: Deadline, policy: RetryPolicy) -> None:
-        self._client = client
-        self._deadline = deadline
-        self._policy = policy
-        self.calls = 0  # ECR requests sent, retries included
+    def __init__(self, caller: Caller, undo: Caller | None = None) -> None:
+        self._caller = caller
+        self._undo = undo
+
+    @property
+    def calls(self) -> int:
+        """ECR requests sent, retries included."""
+        return self._caller.calls + (self._undo.calls if self._undo else 0)
 
     def create(self, spec: RuleSpec) -> Rule:
+        """Create the rule. When an attempt's response is lost, ECR is read back before any
+        retry: a rule as asked, made while the attempts ran, is this call's own."""
         params: dict[str, str] = {
             "ecrRepositoryPrefix": spec.ecr_repository_prefix,
             "upstreamRegistryUrl": spec.upstream_registry_url,
@@ -112,7 +107,23 @@ class EcrRules:
             "customRoleArn": spec.custom_role_arn,
         }
         params.update({k: v for k, v in optional.items() if v})
-        answer = self._call("CreatePullThroughCacheRule", self._client.create_pull_through_cache_rule, params)
+        prefix, operation = spec.ecr_repository_prefix, "CreatePullThroughCacheRule"
+
+        def settle(attempts: Attempts) -> dict[str, Any] | None:
+            held = self._read_back(self._caller, prefix)
+            made = held is not None and made_within(Rule.from_api(held), spec, attempts.window)
+            return held if made else None
+
+        try:
+            answer, _ = self._caller.call(
+                operation, params, write=True, retryable=self._secret_retry(), settle=settle
+            )
+        except CallError as error:
+            if error.code == ALREADY_EXISTS and error.attempts.lost:  # late to show when read back
+                with contextlib.suppress(Unsettled):
+                    if (held := settle(error.attempts)) is not None:
+                        return Rule.from_api(held)
+            raise _translate(operation, prefix, error) from error
         return Rule.from_api(answer)
 
     def update(self, prefix: str, credential_arn: str | None, custom_role_arn: str | None) -> Rule:
@@ -123,119 +134,115 @@ class EcrRules:
             params["customRoleArn"] = custom_role_arn
         if len(params) == 1:  # the API refuses it; callers must replace the rule instead
             raise ValueError("an update must name a credential or a role")
-        answer = self._call("UpdatePullThroughCacheRule", self._client.update_pull_through_cache_rule, params)
+        operation = "UpdatePullThroughCacheRule"
+        try:  # an update is idempotent: a lost response needs no settling, only a retry
+            answer, _ = self._caller.call(operation, params, write=True, retryable=self._secret_retry())
+        except CallError as error:
+            raise _translate(operation, prefix, error) from error
         return Rule.from_api(answer)
 
     def delete(self, prefix: str) -> Rule | None:
-        """Delete the rule; None when there was none."""
-        try:
-            answer = self._call(
-                "DeletePullThroughCacheRule",
-                self._client.delete_pull_through_cache_rule,
-                {"ecrRepositoryPrefix": prefix},
-            )
-        except RuleNotFound:
-            return None
-        return Rule.from_api(answer)
+        """Delete the rule; None when there was none. "Not found" after an attempt whose response
+        was lost means that attempt deleted it: a Rule with only the prefix known."""
+        return self._delete(self._caller, prefix)
 
-    def discard(self, prefix: str) -> bool:
-        """Delete now, once, whatever the deadline says (undoing a rule nobody will own).
-        True when the rule is gone."""
+    def remove(self, prefix: str) -> bool:
+        """After the answer went out: delete a rule CloudFormation will never own, retrying to
+        the Lambda's last moment. True when it is gone."""
         try:
-            self.calls += 1
-            self._client.delete_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == NOT_FOUND:
-                return True
-            log.exception("could not remove the rule", extra={"prefix": prefix})
-            return False
-        except BotoCoreError:
+            self._delete(self._undo or self._caller, prefix)
+        except ProviderError:
             log.exception("could not remove the rule", extra={"prefix": prefix})
             return False
         return True
 
     def describe(self, prefix: str) -> Rule | None:
         """The rule with this prefix, or None."""
-        try:
-            answer = self._call(
-                "DescribePullThroughCacheRules",
-                self._client.describe_pull_through_cache_rules,
-                {"ecrRepositoryPrefixes": [prefix]},
-            )
-        except RuleNotFound:
-            return None
-        rules = answer.get("pullThroughCacheRules", [])
-        return Rule.from_api(rules[0]) if rules else None
+        return self._describe(self._caller, prefix)
 
     def validate(self, prefix: str) -> tuple[bool, str]:
         """(isValid, failure) as ValidatePullThroughCacheRule reports them."""
-        answer = self._call(
-            "ValidatePullThroughCacheRule",
-            self._client.validate_pull_through_cache_rule,
-            {"ecrRepositoryPrefix": prefix},
-        )
+        operation = "ValidatePullThroughCacheRule"
+        try:
+            answer, _ = self._caller.call(operation, {"ecrRepositoryPrefix": prefix}, write=False)
+        except CallError as error:
+            raise _translate(operation, prefix, error) from error
         return bool(answer.get("isValid")), str(answer.get("failure") or "")
 
-    def _call(
-        self, operation: str, method: Callable[..., dict[str, Any]], params: dict[str, Any]
-    ) -> dict[str, Any]:
-        policy, deadline = self._policy, self._deadline
-        prefix = params.get("ecrRepositoryPrefix") or params.get("ecrRepositoryPrefixes", ["?"])[0]
-        retry_secret = operation in ("CreatePullThroughCacheRule", "UpdatePullThroughCacheRule")
-        secret_waited = 0.0
-        attempt = 0
-        while True:
-            if deadline.left() < policy.call_budget_s:
-                raise OutOfTime(
-                    f"{operation} '{prefix}' was not attempted: only {max(deadline.left(), 0):.1f} s "
-                    "were left before the answer was due (set by the provider function's Timeout, "
-                    "or by the resource's ServiceTimeout). Retry the deployment; if it recurs, "
-                    "raise whichever of the two is short."
-                )
-            attempt += 1
-            self.calls += 1
-            try:
-                return method(**params)
-            except ClientError as error:
-                code = str(error.response.get("Error", {}).get("Code", "Unknown"))
-                status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-                message = str(error.response.get("Error", {}).get("Message", ""))
-                retryable = code in THROTTLING_CODES or code in TRANSIENT_CODES or status >= 500
-                if code == SECRET_NOT_FOUND and retry_secret:
-                    retryable = secret_waited < policy.secret_grace_s
-                if not retryable or not self._pause(attempt, operation, code):
-                    raise translate(operation, prefix, code, message, attempt) from error
-                if code == SECRET_NOT_FOUND:
-                    secret_waited += policy.delay(attempt) or policy.base_s
-            except BotoCoreError as error:  # could not connect, or the connection broke
-                if not self._pause(attempt, operation, type(error).__name__):
-                    raise EcrError(
-                        f"{operation} '{prefix}': could not reach ECR after {attempt} attempt(s) "
-                        f"({error}). Check the provider's network access to ECR and retry.",
-                        type(error).__name__,
-                    ) from error
+    # -- internals ----------------------------------------------------------------------------
 
-    def _pause(self, attempt: int, operation: str, code: str) -> bool:
-        """Wait before the next attempt; False when no further attempt fits."""
-        if attempt >= self._policy.max_attempts:
-            return False
-        delay = self._policy.delay(attempt, throttled=code in THROTTLING_CODES)
-        if self._deadline.left() - delay < self._policy.call_budget_s:
-            return False
-        log.info(
-            "retrying ECR call",
-            extra={"operation": operation, "code": code, "attempt": attempt, "delay_s": delay},
+    def _delete(self, caller: Caller, prefix: str) -> Rule | None:
+        operation = "DeletePullThroughCacheRule"
+
+        def settle(attempts: Attempts) -> dict[str, Any] | None:
+            return {"ecrRepositoryPrefix": prefix} if self._read_back(caller, prefix) is None else None
+
+        try:
+            answer, _ = caller.call(operation, {"ecrRepositoryPrefix": prefix}, write=True, settle=settle)
+        except CallError as error:
+            if error.code == NOT_FOUND:  # gone: by a lost attempt of this call, or before it
+                return Rule(prefix) if error.attempts.lost else None
+            raise _translate(operation, prefix, error) from error
+        return Rule.from_api(answer)
+
+    def _describe(self, caller: Caller, prefix: str) -> Rule | None:
+        answer = self._describe_answer(caller, prefix)
+        return Rule.from_api(answer) if answer is not None else None
+
+    def _describe_answer(self, caller: Caller, prefix: str) -> dict[str, Any] | None:
+        operation = "DescribePullThroughCacheRules"
+        try:
+            answer, _ = caller.call(operation, {"ecrRepositoryPrefixes": [prefix]}, write=False)
+        except CallError as error:
+            if error.code == NOT_FOUND:
+                return None
+            raise _translate(operation, prefix, error) from error
+        rules = answer.get("pullThroughCacheRules", [])
+        return dict(rules[0]) if rules else None
+
+    def _read_back(self, caller: Caller, prefix: str) -> dict[str, Any] | None:
+        """What ECR holds under `prefix` after a write whose response was lost (its Describe
+        answer), or None; Unsettled when it cannot be read either."""
+        try:
+            return self._describe_answer(caller, prefix)
+        except ProviderError as error:
+            log.warning("could not read back the rule after a lost response", extra={"prefix": prefix})
+            raise Unsettled from error
+
+    def _secret_retry(self) -> Retryable:
+        """Creates and updates retry "secret not found" for a while (eventual consistency)."""
+        grace = self._caller.policy.secret_grace_s
+
+        def retry(code: str, status: int, attempts: Attempts) -> bool:
+            if code == SECRET_NOT_FOUND:
+                return attempts.paused_s < grace
+            return default_retryable(code, status, attempts)
+
+        return retry
+
+
+def _translate(operation: str, prefix: str, error: CallError) -> ProviderError:
+    """ECR's error as the provider's own, with a Reason that says what to do (and, when a lost
+    response's effect could not be read back, that ECR's state is unknown)."""
+    unknown = error.attempts.unknown
+    if error.code == NOT_ATTEMPTED and not unknown:
+        return OutOfTime(
+            f"{operation} '{prefix}' was not attempted: {error.message}. Retry the deployment; if "
+            "it recurs, raise the provider function's Timeout or the resource's ServiceTimeout, "
+            "whichever ends first."
         )
-        self._policy.sleep(delay)
-        return True
-
-
-def translate(operation: str, prefix: str, code: str, message: str, attempts: int) -> EcrError:
-    """ECR's error as the provider's own, with a Reason that says what to do."""
-    tried = f" after {attempts} attempts" if attempts > 1 else ""
-    reason = f"{operation} '{prefix}' failed{tried}: {advice(code)}. [ECR {code}: {message}]"
-    if code == ALREADY_EXISTS:
+    tried = f" after {error.attempts.count} attempts" if error.attempts.count > 1 else ""
+    reason = (
+        f"{operation} '{prefix}' failed{tried}: {advice(error.code)}. [ECR {error.code}: {error.message}]"
+    )
+    if unknown:
+        reason += (
+            f" ECR did not confirm whether the call took effect, and there was no reading "
+            f"'{prefix}' back: check with aws ecr describe-pull-through-cache-rules "
+            f"--ecr-repository-prefixes {prefix}."
+        )
+    if error.code == ALREADY_EXISTS:
         return RuleAlreadyExists(reason)
-    if code == NOT_FOUND:
+    if error.code == NOT_FOUND:
         return RuleNotFound(reason)
-    return EcrError(reason, code)
+    return EcrError(reason, error.code, unknown=unknown, window=error.attempts.window)

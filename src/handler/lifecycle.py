@@ -1,20 +1,33 @@
 """What each CloudFormation request does to ECR, decided from the request and ECR's real state.
 
-The success paths make the fewest calls the API allows: Create 1, in-place Update 1,
-replacement under a new prefix 1, replacement under the same prefix 2, Delete 1, and an
-Update that changes nothing ECR holds 0. ECR is read only where the request alone cannot
-tell what to do (a prefix that already exists, or an Update whose old properties do not
-describe the rule on record).
+Every Update first reads the rule on record (OldResourceProperties are what the template
+asked last time, not what ECR holds: after a failed update the two differ). The success paths
+make the fewest calls that allows: Create 1, in-place Update 2 (read, update), replacement
+under a new prefix 1, replacement under the same prefix 3 (read, delete, create), Delete 1,
+and an Update that changes nothing ECR holds 1 (the read).
+
+A rule is taken as this resource's own only when this request created it, when the template
+says AdoptExisting, or when CloudFormation is rolling the stack back to it; never when another
+resource of the same stack holds it.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from handler.errors import OutOfTime, ProviderError, RuleAlreadyExists, RuleNotFound
-from handler.properties import ROOT, RuleSpec, canonical_prefix, is_rule_id
-from handler.rules import Change, Rule, changes
+from handler.errors import EcrError, OutOfTime, ProviderError, RuleAlreadyExists, RuleNotFound
+from handler.properties import RuleSpec, canonical_prefix, is_rule_id
+from handler.rules import CLOCK_SKEW, Change, Rule, Window, changes, made_within
+
+# The id a failed Create answers when ECR did not confirm whether its create took effect: the
+# rollback's Delete reads the prefix and deletes the rule only if it is the one that create made.
+_UNSURE_ID = re.compile(
+    r"^ecr-ptc:create-unsure:(?P<start>[0-9]{1,15})-(?P<end>[0-9]{1,15}):(?P<prefix>[^:]+)$"
+)
 
 
 class Rules(Protocol):
@@ -25,7 +38,26 @@ class Rules(Protocol):
     def delete(self, prefix: str) -> Rule | None: ...
     def describe(self, prefix: str) -> Rule | None: ...
     def validate(self, prefix: str) -> tuple[bool, str]: ...
-    def discard(self, prefix: str) -> bool: ...
+
+
+class Record(Protocol):
+    """CloudFormation's record of the request's stack (read only on the paths that need it)."""
+
+    def rolling_back(self) -> bool:
+        """Whether CloudFormation is rolling the stack back (raises when it cannot be read)."""
+        ...
+
+    def holds(self, prefix: str) -> bool:
+        """Whether CloudFormation already records this very resource as the rule `prefix`."""
+        ...
+
+    def rolling_back_since(self) -> datetime | None:
+        """When the update being rolled back began; None when the stack is not rolling back."""
+        ...
+
+    def others_holding(self, prefix: str) -> list[str]:
+        """The stack's other resources whose physical id is this prefix."""
+        ...
 
 
 @dataclass
@@ -36,6 +68,7 @@ class Journal:
     done: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)  # prefixes of the rules this request made
     left: list[str] = field(default_factory=list)  # rules it made, failed, and could not remove
+    unsure: list[tuple[str, Window]] = field(default_factory=list)  # creates ECR did not confirm
 
     def saw(self, rule: Rule | None) -> None:
         self.held = None if rule is None else {k: str(v) for k, v in vars(rule).items() if v}
@@ -52,38 +85,73 @@ class Outcome:
     rule: Rule
 
 
-def create(asked: RuleSpec, ecr: Rules, journal: Journal) -> Outcome:
+def unsure_id(prefix: str, window: Window) -> str:
+    """The id of a failed Create whose create ECR did not confirm (see _UNSURE_ID)."""
+    start, end = (int(moment.timestamp() * 1000) for moment in (window.start, window.end))
+    return f"ecr-ptc:create-unsure:{start}-{end}:{prefix}"
+
+
+def create(asked: RuleSpec, ecr: Rules, journal: Journal, record: Record) -> Outcome:
     """Create: a new rule, or (AdoptExisting) the existing one taken over."""
-    return Outcome(asked.ecr_repository_prefix, _create_or_adopt(asked, ecr, journal, False))
+    return Outcome(asked.ecr_repository_prefix, _create_or_take(asked, ecr, journal, record, False))
 
 
-def update(asked: RuleSpec, physical_id: str, old: RuleSpec | None, ecr: Rules, journal: Journal) -> Outcome:
-    """Update: in place, under a new prefix, or replaced under the same prefix."""
+def update(
+    asked: RuleSpec,
+    physical_id: str,
+    old: RuleSpec | None,
+    ecr: Rules,
+    journal: Journal,
+    record: Record,
+) -> Outcome:
+    """Update: to a new prefix (or back to the old one, in a rollback), in place, or replaced
+    under the same prefix; always from what ECR holds. `old`: OldResourceProperties, parsed."""
     if not is_rule_id(physical_id) or not _same(asked.ecr_repository_prefix, physical_id):
-        rule = _create_or_adopt(asked, ecr, journal, accept_matching=True)
-        return Outcome(asked.ecr_repository_prefix, rule)
-
-    believed = None
-    if old is not None and _same(old.ecr_repository_prefix, physical_id):
-        believed = Rule.believed_from(old)
-    else:  # the old properties do not describe the rule on record (e.g. a rollback): look
-        believed = ecr.describe(physical_id)
-        journal.saw(believed)
-        if believed is None:
-            journal.did("the rule on record is missing from ECR: created it again")
-            return Outcome(physical_id, _create_checked(asked, ecr, journal))
-
-    diff = changes(believed, asked)
+        return Outcome(asked.ecr_repository_prefix, _create_or_take(asked, ecr, journal, record, True))
+    if old is not None and not _same(old.ecr_repository_prefix, physical_id):
+        _remove_what_the_failed_update_made(old, ecr, journal, record)
+    held = ecr.describe(physical_id)
+    journal.saw(held)
+    if held is None:
+        journal.did("the rule on record is missing from ECR: created it again")
+        return Outcome(physical_id, _create_checked(asked, ecr, journal))
+    diff = changes(held, asked)
     if not diff:
-        journal.did("nothing ECR holds changes: no call")
-        return Outcome(physical_id, believed)
+        journal.did("ECR holds the rule as asked: no write")
+        return Outcome(physical_id, held)
     if all(change.in_place for change in diff):
-        return Outcome(physical_id, _update_in_place(asked, physical_id, diff, ecr, journal))
-    return Outcome(physical_id, _replace_same_prefix(asked, physical_id, believed, diff, ecr, journal))
+        return Outcome(physical_id, _update_in_place(asked, held, diff, ecr, journal))
+    return Outcome(physical_id, _replace_same_prefix(asked, held, diff, ecr, journal))
 
 
-def delete(physical_id: str, ecr: Rules, journal: Journal) -> None:
-    """Delete: the rule on record; an id that cannot be a rule (a failed Create's) is left alone."""
+def _remove_what_the_failed_update_made(old: RuleSpec, ecr: Rules, journal: Journal, record: Record) -> None:
+    """A rollback of a failed replacement (the failed properties, with another prefix, are the
+    old ones): if ECR holds a rule under that prefix exactly as they asked, made after the update
+    began, held by no resource of the stack, the failed update made it (its create was not
+    confirmed): CloudFormation will never own it. A cleanup: when it cannot be done, it is said."""
+    prefix = old.ecr_repository_prefix
+    try:
+        candidate = ecr.describe(prefix)
+        if candidate is None or candidate.created_at is None or changes(candidate, old):
+            return
+        since = record.rolling_back_since()
+        if since is None or candidate.created_at < since - CLOCK_SKEW or record.others_holding(prefix):
+            return
+        ecr.delete(prefix)
+    except ProviderError as error:
+        journal.did(f"could not check whether the failed update left a rule '{prefix}': {error.reason}")
+        return
+    journal.did(f"deleted '{prefix}': the failed update had made it (ECR had not confirmed that create)")
+
+
+def delete(physical_id: str, asked: RuleSpec | None, ecr: Rules, journal: Journal) -> None:
+    """Delete: the rule on record; an id that cannot be a rule (a failed Create's) is left
+    alone, unless it says that Create may have made a rule: that one is deleted if it is."""
+    unsure = _UNSURE_ID.match(physical_id)
+    if unsure:
+        start, end = (datetime.fromtimestamp(int(unsure[k]) / 1000, UTC) for k in ("start", "end"))
+        _delete_if_made(unsure["prefix"], Window(start, end), asked, ecr, journal)
+        return
     if not is_rule_id(physical_id):
         journal.did("the id names no rule (e.g. a failed Create): nothing to delete")
         return
@@ -92,31 +160,94 @@ def delete(physical_id: str, ecr: Rules, journal: Journal) -> None:
     journal.did("deleted the rule" if deleted else "the rule was already gone")
 
 
+def _delete_if_made(
+    prefix: str, window: Window, asked: RuleSpec | None, ecr: Rules, journal: Journal
+) -> None:
+    held = ecr.describe(prefix)
+    journal.saw(held)
+    if held is None or asked is None or not made_within(held, asked, window):
+        journal.did(f"the failed Create made no rule '{prefix}' (none there, or not the one it asked for)")
+        return
+    ecr.delete(prefix)
+    journal.did(f"deleted '{prefix}': the failed Create had made it (ECR had not confirmed that create)")
+
+
 def _same(prefix: str, physical_id: str) -> bool:
     return canonical_prefix(prefix) == canonical_prefix(physical_id)
 
 
-def _create_or_adopt(asked: RuleSpec, ecr: Rules, journal: Journal, accept_matching: bool) -> Rule:
+def _create_or_take(asked: RuleSpec, ecr: Rules, journal: Journal, record: Record, returning: bool) -> Rule:
+    """Create the rule; when one already holds the prefix, take it only by AdoptExisting or, for
+    an Update (`returning`), when the stack is rolling back to it exactly as it is."""
+    prefix = asked.ecr_repository_prefix
     try:
         return _create_checked(asked, ecr, journal)
     except RuleAlreadyExists as exists:
-        held = ecr.describe(asked.ecr_repository_prefix)
+        held = ecr.describe(prefix)
         journal.saw(held)
         if held is None:  # deleted between the two calls
             return _create_checked(asked, ecr, journal)
         diff = changes(held, asked)
-        if accept_matching and not diff:
-            journal.did("the rule already exists exactly as asked (a rollback): kept it")
+        if asked.adopt_existing:
+            _held_by_no_other(prefix, record)
+            return _adopt(asked, held, diff, ecr, journal)
+        if not diff and _read(prefix, lambda: record.holds(prefix), "the stack's resources"):
+            journal.did(
+                "CloudFormation records this resource as this rule already (a repeated request): kept it"
+            )
             return held
-        if not asked.adopt_existing:
-            detail = "; it matches the template" if not diff else f"; {_list(diff)}"
+        if returning and not diff:
+            if _read(prefix, record.rolling_back, "the stack's status"):
+                _held_by_no_other(prefix, record)
+                journal.did("the stack is rolling back to this rule, which ECR holds as asked: kept it")
+                return held
             raise ProviderError(
-                f"EcrRepositoryPrefix '{asked.ecr_repository_prefix}': a pull-through cache rule "
-                f"with this prefix already exists and this resource did not create it{detail}. "
-                "Choose another EcrRepositoryPrefix, or set AdoptExisting: 'true' to take the "
-                "existing rule over."
+                f"EcrRepositoryPrefix '{prefix}': a pull-through cache rule with this prefix already "
+                "exists, exactly as the template asks, but this resource did not create it (the stack "
+                "is not rolling back to it). Choose another EcrRepositoryPrefix, or set "
+                "AdoptExisting: 'true' to take the existing rule over."
             ) from exists
-        return _adopt(asked, held, diff, ecr, journal)
+        detail = "; it matches the template" if not diff else f"; {_list(diff)}"
+        raise ProviderError(
+            f"EcrRepositoryPrefix '{prefix}': a pull-through cache rule with this prefix already "
+            f"exists and this resource did not create it{detail}. Choose another "
+            "EcrRepositoryPrefix, or set AdoptExisting: 'true' to take the existing rule over."
+        ) from exists
+
+
+def _read(prefix: str, read: Callable[[], bool], what: str) -> bool:
+    """A fact from CloudFormation's record; when it cannot be read, nothing is taken over."""
+    try:
+        return read()
+    except ProviderError as error:
+        raise ProviderError(
+            f"EcrRepositoryPrefix '{prefix}': a pull-through cache rule with this prefix already exists "
+            "exactly as the template asks. The provider keeps it only when CloudFormation records it "
+            f"as this resource or is rolling the stack back to it, and could not read {what}: "
+            f"{error.reason} Nothing was changed: retry the update (or, for a stack in "
+            "UPDATE_ROLLBACK_FAILED, aws cloudformation continue-update-rollback)."
+        ) from error
+
+
+def _held_by_no_other(prefix: str, record: Record) -> None:
+    """Refuse to take a rule another resource of the same stack holds: deleting either would
+    delete the other's."""
+    try:
+        others = record.others_holding(prefix)
+    except ProviderError as error:
+        raise ProviderError(
+            f"EcrRepositoryPrefix '{prefix}': before taking over the existing rule, the provider "
+            f"checks that no other resource of the stack holds it, and could not: {error.reason} "
+            "Nothing was changed: retry."
+        ) from error
+    if others:
+        raise ProviderError(
+            f"EcrRepositoryPrefix '{prefix}': the rule belongs to {', '.join(others)} in this stack; "
+            "two resources must not hold one rule (deleting either would delete it). Give this "
+            "resource another EcrRepositoryPrefix. To move a rule to a new logical id, first remove "
+            "the old resource with DeletionPolicy: Retain, then add the new one with AdoptExisting: "
+            "'true' in a later update."
+        )
 
 
 def _adopt(asked: RuleSpec, held: Rule, diff: list[Change], ecr: Rules, journal: Journal) -> Rule:
@@ -138,68 +269,89 @@ def _adopt(asked: RuleSpec, held: Rule, diff: list[Change], ecr: Rules, journal:
 
 def _create_checked(asked: RuleSpec, ecr: Rules, journal: Journal) -> Rule:
     """Create the rule; with ValidateCredentials, remove it again if ECR cannot reach upstream."""
-    rule = ecr.create(asked)
+    try:
+        rule = ecr.create(asked)
+    except EcrError as error:
+        if error.unknown and error.window is not None:
+            journal.unsure.append((asked.ecr_repository_prefix, error.window))
+            journal.did("ECR did not confirm whether it created the rule")
+        raise
     journal.did("created the rule")
     _check_credentials(asked, ecr, journal, undo="removed the rule it had just created")
     journal.created.append(asked.ecr_repository_prefix)
     return rule
 
 
-def _update_in_place(
-    asked: RuleSpec, physical_id: str, diff: list[Change], ecr: Rules, journal: Journal
-) -> Rule:
+def _update_in_place(asked: RuleSpec, held: Rule, diff: list[Change], ecr: Rules, journal: Journal) -> Rule:
     try:
-        updated = ecr.update(physical_id, asked.credential_arn, asked.custom_role_arn)
+        updated = ecr.update(held.ecr_repository_prefix, asked.credential_arn, asked.custom_role_arn)
     except RuleNotFound:
-        journal.did("the rule on record was missing from ECR: created it again")
+        journal.did("the rule on record was deleted meanwhile: created it again")
         return _create_checked(asked, ecr, journal)
     journal.did(f"updated in place: {_list(diff)}")
     # A failed check leaves the new credential for CloudFormation's rollback to revert.
     _check_credentials(asked, ecr, journal, undo=None)
-    return _merge(Rule.believed_from(asked), updated)
+    return _merge(held, updated)
 
 
 def _replace_same_prefix(
-    asked: RuleSpec,
-    physical_id: str,
-    believed: Rule,
-    diff: list[Change],
-    ecr: Rules,
-    journal: Journal,
+    asked: RuleSpec, held: Rule, diff: list[Change], ecr: Rules, journal: Journal
 ) -> Rule:
-    """Delete, then create under the same prefix; put the old rule back if the create fails."""
-    deleted = ecr.delete(physical_id)
+    """Delete the rule ECR holds, then create the new one under the same prefix; if that create
+    fails, put back exactly the rule that was deleted (as ECR reported it)."""
+    prefix = held.ecr_repository_prefix
+    try:
+        ecr.delete(prefix)
+    except ProviderError as error:
+        state = (
+            "whether it still holds the rule is unknown"
+            if isinstance(error, EcrError) and error.unknown
+            else "it still holds the rule unchanged"
+        )
+        raise ProviderError(f"{error.reason} The rule '{prefix}' was to be replaced: {state}.") from error
     journal.did(f"deleted the rule to replace it ({_list(diff)})")
     try:
         return _create_checked(asked, ecr, journal)
     except ProviderError as error:
-        if deleted is None:
-            raise
-        raise _restore(error, deleted, believed, ecr, journal) from error
+        raise _restore(error, held, ecr, journal) from error
 
 
-def _restore(
-    error: ProviderError, deleted: Rule, believed: Rule, ecr: Rules, journal: Journal
-) -> ProviderError:
-    upstream_prefix = deleted.upstream_repository_prefix
-    previous = RuleSpec(
-        ecr_repository_prefix=deleted.ecr_repository_prefix,
-        upstream_registry_url=deleted.upstream_registry_url or believed.upstream_registry_url or "",
-        upstream_registry=believed.upstream_registry,
-        upstream_repository_prefix=None if upstream_prefix in (None, ROOT) else upstream_prefix,
-        credential_arn=deleted.credential_arn,
-        custom_role_arn=deleted.custom_role_arn,
-    )
+def _restore(error: ProviderError, held: Rule, ecr: Rules, journal: Journal) -> ProviderError:
+    previous = held.spec()
+    prefix = previous.ecr_repository_prefix
     try:
         ecr.create(previous)
+    except RuleAlreadyExists:
+        now = _read_or_none(ecr, prefix)
+        journal.saw(now)
+        if now is not None and not changes(now, previous):
+            journal.did("the previous rule was back already")
+            return ProviderError(f"{error.reason} ECR holds the previous rule '{prefix}' again, as before.")
+        journal.did("could NOT put the previous rule back: the prefix holds another rule")
+        return ProviderError(
+            f"{error.reason} The previous rule could not be put back: ECR holds another rule under "
+            f"'{prefix}' ({_describe_rule(now)}). The previous rule was: {_describe(previous)}."
+        )
     except ProviderError as restore_error:
         journal.did("could NOT put the previous rule back")
+        state = (
+            "may or may not hold it again"
+            if isinstance(restore_error, EcrError) and restore_error.unknown
+            else f"holds no rule '{prefix}' now"
+        )
         return ProviderError(
-            f"{error.reason} Putting the previous rule back failed too "
-            f"({restore_error.reason}); recreate it by hand: {_describe(previous)}."
+            f"{error.reason} Putting the previous rule back failed too ({restore_error.reason}); "
+            f"ECR {state}. If it is missing, recreate it: {_describe(previous)}."
         )
     journal.did("put the previous rule back")
-    return ProviderError(f"{error.reason} The previous rule was put back unchanged.")
+    return ProviderError(f"{error.reason} The previous rule was put back unchanged: ECR holds it as before.")
+
+
+def _read_or_none(ecr: Rules, prefix: str) -> Rule | None:
+    try:
+        return ecr.describe(prefix)
+    except ProviderError:
+        return None
 
 
 def _check_credentials(asked: RuleSpec, ecr: Rules, journal: Journal, undo: str | None) -> None:
@@ -226,24 +378,21 @@ def _check_credentials(asked: RuleSpec, ecr: Rules, journal: Journal, undo: str 
 
 
 def _remove_unchecked(prefix: str, ecr: Rules, journal: Journal, undo: str) -> str:
-    """Remove the rule this request just created; the sentence that tells what became of it."""
+    """Remove the rule this request just created; the sentence that tells what became of it.
+    When that cannot be done before the answer is due, the answer names the rule, so that
+    CloudFormation's rollback Delete removes it."""
     try:
         ecr.delete(prefix)
-        removed = True
-    except OutOfTime:  # no time left for retries: one attempt, whatever the deadline says
-        removed = ecr.discard(prefix)
-    except ProviderError:
-        removed = False
-    if removed:
-        journal.did(undo)
-        return f" The provider {undo}."
-    journal.left.append(prefix)
-    journal.did("could NOT remove the rule it had just created")
-    return (
-        f" The rule '{prefix}' it had just created could not be removed; if it is still there "
-        f"after the stack's rollback, delete it: aws ecr delete-pull-through-cache-rule "
-        f"--ecr-repository-prefix {prefix}."
-    )
+    except (OutOfTime, EcrError):
+        journal.left.append(prefix)
+        journal.did("could NOT remove the rule it had just created")
+        return (
+            f" The rule '{prefix}' it had just created could not be removed yet; the stack's "
+            "rollback deletes it (if it is still there after the rollback, delete it: aws ecr "
+            f"delete-pull-through-cache-rule --ecr-repository-prefix {prefix})."
+        )
+    journal.did(undo)
+    return f" The provider {undo}."
 
 
 def _merge(base: Rule, newer: Rule) -> Rule:
@@ -268,3 +417,7 @@ def _describe(spec: RuleSpec) -> str:
         "CustomRoleArn": spec.custom_role_arn,
     }
     return ", ".join(f"{k}={v}" for k, v in parts.items() if v)
+
+
+def _describe_rule(rule: Rule | None) -> str:
+    return "unreadable" if rule is None else _describe(rule.spec())

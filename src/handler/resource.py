@@ -3,20 +3,27 @@
 crhelper 2.0.12 dispatches Create/Update/Delete to our hooks, remembers start-up failures
 and answers FAILED when a hook raises. This subclass changes what it does wrong for us:
 
+- the envelope is checked first (envelope.py): an event that is not CloudFormation's gets one
+  readable answer, never a Python error or the wrong action, and crhelper's own keys are dropped;
 - no lambda/events/logs clients at start-up (they serve polling, which is unused: ~100 ms);
 - no reconfiguration of the root logger on each request (Powertools owns logging);
 - no 120 s sleep after a Delete;
-- the answer: sent exactly once per invocation, through a bounded PUT, with a body that is
-  always protocol-valid (non-empty id, Reason shortened from the end, under 4096 bytes),
-  and never a log line with the ResponseURL;
-- the timeout answer: sent before the Lambda's deadline with a real id (crhelper's is empty),
-  by one long-lived watchdog thread (crhelper starts a threading.Timer per request);
+- the answer: one per invocation (a `Turn`), through a bounded PUT, with a body that is always
+  protocol-valid (non-empty id, Reason shortened from the end, under 4096 bytes), and never a
+  log line with the ResponseURL;
+- the timeout answer: sent before the answer is due with a real id (crhelper's is empty), by one
+  long-lived watchdog thread (crhelper starts a threading.Timer per request), and only for the
+  turn it was armed for, and only if the request's own thread has not claimed the answer;
 - a failed Create answers an id that can never name a rule, so its Delete touches nothing;
-- a request delivered twice to a warm container is answered again with the first answer.
+- a request delivered twice to a warm container (the same request: stack, resource, type,
+  properties) is answered again with the first answer.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import logging
 import threading
 import time
@@ -26,17 +33,72 @@ from typing import Any
 
 from crhelper import CfnResource
 
-from handler.response import FAILED, build_body, failed_create_id, put
+from handler import envelope
+from handler.deadline import Deadline, answer_reserve
+from handler.response import FAILED, SUCCESS, Delivery, build_body, failed_create_id, put
 
 log = logging.getLogger(__name__)
 
-Put = Callable[[str, bytes, Callable[[], float]], int | None]
+Put = Callable[[str, bytes, Callable[[], float]], Delivery]
+OPEN, CLAIMED, ANSWERED = "open", "claimed", "answered"
+TIMEOUT_REASON = (
+    "The provider ran out of time before ECR finished answering; this request did no more after "
+    "that. Retry the deployment; if it recurs, raise the provider function's Timeout, or the "
+    "resource's ServiceTimeout if it sets one."
+)
+
+
+class Turn:
+    """One invocation's answer: sent once, by the request's own thread or by the timeout.
+    `state` moves OPEN -> CLAIMED (the request's thread will answer) -> ANSWERED, or
+    OPEN -> ANSWERED (the timeout answer went out first)."""
+
+    def __init__(self, event: dict[str, Any], fingerprint: str, lambda_left: Callable[[], float]) -> None:
+        self.event = event
+        self.fingerprint = fingerprint
+        self.state = OPEN
+        self.sent: dict[str, Any] = {}  # the answer's Status, Reason and PhysicalResourceId
+        self.undo: Callable[[], None] | None = None
+        self._lambda_left = lambda_left
+        # ServiceTimeout is measured on the Lambda's own countdown: one clock for both ends.
+        self._started_left = lambda_left()
+        self._service_s = _service_timeout(event)
+        window = self._started_left if self._service_s is None else min(self._started_left, self._service_s)
+        self.reserve_s = answer_reserve(window)
+
+    def shorten_service_timeout(self, elapsed_s: float) -> None:
+        """CloudFormation's ServiceTimeout also counts the time this container took to start."""
+        if self._service_s is not None:
+            self._service_s -= elapsed_s
+
+    def lambda_left(self) -> float:
+        return self._lambda_left()
+
+    def waiting_left(self) -> float:
+        """Seconds CloudFormation still waits: the earlier of the Lambda's and ServiceTimeout's end."""
+        left = self._lambda_left()
+        if self._service_s is not None:
+            left = min(left, self._service_s - (self._started_left - left))
+        return left
+
+    def answer_left(self) -> float:
+        """Seconds before the answer must be on its way."""
+        return self.waiting_left() - self.reserve_s
+
+    def deadline(self) -> Deadline:
+        ends = (
+            f"the resource's ServiceTimeout ({self._service_s:.3g} s for this request)"
+            if self.waiting_left() < self._lambda_left()
+            else "the provider function's Timeout"
+        )
+        why = f"the answer is due {self.reserve_s:.2f} s before {ends} ends"
+        return Deadline(self.answer_left, self.lambda_left, why)
 
 
 class ProviderResource(CfnResource):
     """The custom resource: crhelper's dispatch with safe answering."""
 
-    def __init__(self, answer_reserve_s: float = 2.0, send: Put = put, remembered: int = 64) -> None:
+    def __init__(self, send: Put = put, remembered: int = 64, started: float | None = None) -> None:
         # crhelper's __init__ would create three boto3 clients and reconfigure logging; set
         # the same attributes it sets instead (tests/test_answering.py checks the list).
         self._sleep_on_delete = 0
@@ -64,56 +126,64 @@ class ProviderResource(CfnResource):
         self._region = None
         self._ssl_verify = None
         # ours
-        self._answer_reserve_s = answer_reserve_s
         self._put = send
-        self._send_lock = threading.Lock()
-        self._answered = False
+        self._lock = threading.Lock()
+        self._turn: Turn | None = None
         self._answers: OrderedDict[str, bytes] = OrderedDict()
         self._remembered = remembered
-        self._service_deadline: float | None = None
-        self._if_undelivered: Callable[[], None] | None = None
+        self._started = started  # when the container began starting (the first turn's clock)
         self._watchdog = Watchdog()
 
-    def __call__(self, event: dict[str, Any], context: Any) -> None:
-        with self._send_lock:
-            self._answered = False
-        self._if_undelivered = None
-        self._event, self._context = event, context
-        self._service_deadline = _service_deadline(event)
-        earlier = self._answers.get(str(event.get("RequestId")))
+    def __call__(self, event: Any, context: Any) -> None:
+        checked = envelope.check(event)
+        self._event, self._context = checked.event, context
+        turn = Turn(checked.event, _fingerprint(checked.event), self._lambda_left)
+        if self._started is not None:
+            turn.shorten_service_timeout(time.monotonic() - self._started)
+            self._started = None
+        with self._lock:
+            self._turn = turn
+        if checked.problems:
+            self._answer_envelope(turn, checked)
+            return
+        earlier = self._answers.get(turn.fingerprint)
         if earlier is not None:
             log.info("request delivered again: repeating the first answer")
-            self._deliver(event.get("ResponseURL", ""), earlier)
+            with self._lock:
+                self._take(turn, earlier)
+            self._deliver(checked.response_url, earlier)
             return
-        super().__call__(event, context)
+        super().__call__(checked.event, context)
 
-    def if_undelivered(self, undo: Callable[[], None]) -> None:
-        """Run `undo` if this invocation's answer cannot be delivered: CloudFormation then never
-        learns what the request did, fails it after ServiceTimeout and rolls back."""
-        self._if_undelivered = undo
+    # -- what the dispatcher uses -------------------------------------------------------------
 
-    @property
-    def answered(self) -> bool:
-        """True once this invocation's answer has been sent."""
-        with self._send_lock:
-            return self._answered
+    def deadline(self) -> Deadline:
+        """The current request's deadline."""
+        assert self._turn is not None
+        return self._turn.deadline()
 
-    def time_left(self) -> float:
-        """Seconds before the answer must be on its way."""
-        return self._lambda_time_left() - self._answer_reserve_s
+    def claim(self) -> bool:
+        """Take the answer for the request's own thread: True, and the timeout answer can no
+        longer go out; False when the timeout answer already went (or is going) out."""
+        with self._lock:
+            turn = self._turn
+            if turn is None or turn.state != OPEN:
+                return False
+            turn.state = CLAIMED
+        self._watchdog.cancel()
+        return True
 
-    def remaining_ms(self) -> int:
-        """Milliseconds until the earlier of the Lambda's deadline and CloudFormation's
-        ServiceTimeout (how long the stack waits for this answer)."""
-        return int(self._lambda_time_left() * 1000)
+    def sent(self) -> dict[str, Any]:
+        """The answer sent for the current request (Status, Reason, PhysicalResourceId)."""
+        return dict(self._turn.sent) if self._turn else {}
 
-    def _lambda_time_left(self) -> float:
-        if self._context is None:
-            return 0.0
-        left = float(self._context.get_remaining_time_in_millis()) / 1000.0
-        if self._service_deadline is not None:
-            left = min(left, self._service_deadline - time.monotonic())
-        return left
+    def undo_if_not_stored(self, undo: Callable[[], None]) -> None:
+        """Run `undo` if this request's answer certainly did not reach S3: CloudFormation then
+        never learns what the request did, fails it after ServiceTimeout and rolls back."""
+        if self._turn is not None:
+            self._turn.undo = undo
+
+    # -- crhelper's hooks ---------------------------------------------------------------------
 
     def _log_setup(self, event: Any, context: Any) -> None:
         """Logging is configured once, by Powertools, in handler.app."""
@@ -125,50 +195,80 @@ class ProviderResource(CfnResource):
         return failed_create_id(str(event.get("RequestId", "")))
 
     def _set_timeout(self) -> None:
-        # crhelper cancels self._timer when the request is done
-        self._timer = self._watchdog
-        self._watchdog.arm(max(self.time_left(), 0.0), self._timeout)
+        turn = self._turn
+        assert turn is not None
+        self._timer = self._watchdog  # crhelper cancels self._timer when the request is done
+        self._watchdog.arm(max(turn.answer_left(), 0.0), functools.partial(self._timeout, turn))
 
-    def _timeout(self) -> None:
-        log.error("the Lambda is about to time out: answering FAILED now")
-        self._send(
-            FAILED,
-            "The provider ran out of time before ECR finished answering; this request did no "
-            "more after that. Retry the deployment; if it recurs, raise the provider function's "
-            "Timeout, or the resource's ServiceTimeout if it sets one.",
-        )
+    def _timeout(self, turn: Turn) -> None:
+        with self._lock:
+            if turn is not self._turn or turn.state != OPEN:
+                return  # armed for another request, or the request's thread answers itself
+            body = self._take(turn, build_body(turn.event, FAILED, TIMEOUT_REASON, None, None))
+        log.error("the answer is due and ECR has not finished: answering FAILED now")
+        self._answer(turn, body)
 
     def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
-        with self._send_lock:
-            if self._answered:
+        with self._lock:
+            turn = self._turn
+            if turn is None or turn.state == ANSWERED:
                 log.warning("an answer was already sent for this request: not sending another")
                 return
-            self._answered = True
-        event = self._event
-        body = build_body(
-            event,
-            status or self.Status or FAILED,
-            reason if status else str(self.Reason),
-            str(self.PhysicalResourceId or "") or None,
-            self.Data,
-        )
-        self._remember(str(event.get("RequestId")), body)
-        http_status = self._deliver(str(event.get("ResponseURL", "")), body)
-        undo, self._if_undelivered = self._if_undelivered, None
-        if undo is not None and (http_status is None or http_status >= 500):  # S3 did not store it
-            undo()
-            # the answer no longer describes the registry: a repeat of the request runs afresh
-            self._answers.pop(str(event.get("RequestId")), None)
+            body = build_body(
+                turn.event,
+                status or self.Status or FAILED,
+                reason if status else str(self.Reason),
+                str(self.PhysicalResourceId or "") or None,
+                self.Data,
+            )
+            self._take(turn, body)
+        self._answer(turn, body)
 
-    def _deliver(self, url: str, body: bytes) -> int | None:
-        """PUT the answer; the HTTP status of the last attempt, None if none connected."""
+    # -- answering ----------------------------------------------------------------------------
+
+    def _take(self, turn: Turn, body: bytes) -> bytes:
+        """Mark the turn answered with `body` (under the lock: whoever takes it, answers)."""
+        turn.state = ANSWERED
+        sent = json.loads(body)
+        turn.sent = {k: sent.get(k) for k in ("Status", "Reason", "PhysicalResourceId")}
+        return body
+
+    def _answer(self, turn: Turn, body: bytes) -> None:
+        self._remember(turn.fingerprint, body)
+        delivery = self._deliver(str(turn.event.get("ResponseURL", "")), body)
+        undo, turn.undo = turn.undo, None
+        if delivery is Delivery.NOT_STORED:
+            self._answers.pop(turn.fingerprint, None)  # a repeat of the request runs afresh
+            if undo is not None:
+                undo()
+
+    def _answer_envelope(self, turn: Turn, checked: envelope.Envelope) -> None:
+        """A request whose envelope is not CloudFormation's: nothing is done; a Delete is still
+        answered SUCCESS (a stack must never stay stuck on a Delete for its input)."""
+        status = SUCCESS if checked.request_type == "Delete" else FAILED
+        reason = " ".join(checked.problems) + " The provider did nothing for this request."
+        log.warning("not a CloudFormation request", extra={"problems": checked.problems})
+        with self._lock:
+            body = self._take(turn, build_body(turn.event, status, reason, None, None))
+        if not checked.response_url:
+            log.error("the request has no ResponseURL: there is nowhere to answer")
+            return
+        self._answer(turn, body)
+
+    def _deliver(self, url: str, body: bytes) -> Delivery:
         if not url:
             log.error("the request has no ResponseURL: there is nowhere to answer")
-            return None
-        return self._put(url, body, lambda: self._lambda_time_left() - 0.25)
+            return Delivery.NOT_STORED
+        turn = self._turn
+        time_left = turn.waiting_left if turn else (lambda: 5.0)
+        return self._put(url, body, lambda: time_left() - 0.25)
 
-    def _remember(self, request_id: str, body: bytes) -> None:
-        self._answers[request_id] = body
+    def _lambda_left(self) -> float:
+        remaining = getattr(self._context, "get_remaining_time_in_millis", None)
+        return float(remaining()) / 1000.0 if callable(remaining) else 0.0
+
+    def _remember(self, fingerprint: str, body: bytes) -> None:
+        self._answers[fingerprint] = body
         while len(self._answers) > self._remembered:
             self._answers.popitem(last=False)
 
@@ -207,11 +307,30 @@ class Watchdog:
                 action()
 
 
-def _service_deadline(event: dict[str, Any]) -> float | None:
-    """When CloudFormation stops waiting, if the resource sets ServiceTimeout (1-3600 s)."""
-    raw = (event.get("ResourceProperties") or {}).get("ServiceTimeout")
+def _fingerprint(event: dict[str, Any]) -> str:
+    """What makes a request the same request: a repeat carries all of it unchanged."""
+    same = [
+        event.get(key)
+        for key in (
+            "RequestId",
+            "StackId",
+            "LogicalResourceId",
+            "RequestType",
+            "PhysicalResourceId",
+            "ResourceProperties",
+            "OldResourceProperties",
+        )
+    ]
+    text = json.dumps(same, sort_keys=True, default=repr, ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _service_timeout(event: dict[str, Any]) -> float | None:
+    """The resource's ServiceTimeout (1-3600 s), when it sets one: how long CloudFormation waits."""
+    properties = event.get("ResourceProperties")
+    raw = properties.get("ServiceTimeout") if isinstance(properties, dict) else None
     try:
         seconds = float(str(raw))
     except (TypeError, ValueError):
         return None
-    return time.monotonic() + seconds if 1 <= seconds <= 3600 else None
+    return seconds if 1 <= seconds <= 3600 else None

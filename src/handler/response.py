@@ -10,6 +10,7 @@ import logging
 import ssl
 import time
 from collections.abc import Callable, Mapping
+from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +21,14 @@ MAX_BODY_BYTES = 4095  # CloudFormation takes a body under 4096 bytes
 MAX_REASON_CHARS = 1500
 MAX_ID_BYTES = 1024
 TRUNCATED = " … (shortened; the provider's logs hold the whole text)"
+
+
+class Delivery(Enum):
+    """What became of an answer's PUT."""
+
+    STORED = "stored"  # S3 answered 2xx
+    NOT_STORED = "not stored"  # no connection could be made, or S3 answered an error status
+    UNKNOWN = "unknown"  # the body went out, but no response came back: S3 may have stored it
 
 
 def failed_create_id(request_id: str) -> str:
@@ -45,10 +54,9 @@ def build_body(
     """A protocol-valid response body: non-empty id, copied identifiers, a Reason on FAILED,
     string Data values, under 4096 bytes."""
     request_id = str(event.get("RequestId", ""))
-    physical_id = (
-        str(physical_id or "") or str(event.get("PhysicalResourceId") or "") or failed_create_id(request_id)
-    )
-    if len(physical_id.encode()) > MAX_ID_BYTES:
+    on_record = "" if event.get("RequestType") == "Create" else str(event.get("PhysicalResourceId") or "")
+    physical_id = str(physical_id or "") or on_record or failed_create_id(request_id)
+    if len(physical_id.encode("utf-8", "surrogatepass")) > MAX_ID_BYTES:
         physical_id = failed_create_id(request_id)
     if status == FAILED and not reason:
         reason = f"The provider failed without a message; see its logs for RequestId {request_id}."
@@ -77,7 +85,8 @@ def _strings(data: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _encode(body: Mapping[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    """ASCII JSON: any string a request carries (a lone surrogate included) can be sent back."""
+    return json.dumps(body, ensure_ascii=True, separators=(",", ":")).encode()
 
 
 def put(
@@ -87,37 +96,51 @@ def put(
     timeout_s: float = 5.0,
     attempts: int = 3,
     sleep: Callable[[float], None] = time.sleep,
-) -> int | None:
-    """PUT the body to the presigned ResponseURL, retrying connection errors and 5xx within the
-    time left. Returns the HTTP status of the last attempt, or None if none connected."""
+) -> Delivery:
+    """PUT the body to the presigned ResponseURL, retrying within the time left when it could not
+    connect, got no response, or S3 answered 5xx. A 4xx (403: the URL expired) is not retried."""
     parts = urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
+    maybe_stored = False
     status: int | None = None
     for attempt in range(1, attempts + 1):
-        timeout = max(min(timeout_s, time_left()), 0.5)
-        connection = _connection(parts.scheme, parts.netloc, timeout)
+        connection = _connection(parts.scheme, parts.netloc, max(min(timeout_s, time_left()), 0.2))
+        sent = False
         try:
+            connection.connect()
+            sent = True  # from here on, S3 may receive the body
             connection.request(
                 "PUT", target, body=body, headers={"Content-Type": "", "Content-Length": str(len(body))}
             )
             status = connection.getresponse().status
         except (OSError, http.client.HTTPException) as error:
+            maybe_stored |= sent
+            status = None
             log.warning(
                 "could not deliver the answer to CloudFormation",
-                extra={"attempt": attempt, "error": type(error).__name__},
+                extra={"attempt": attempt, "error": type(error).__name__, "body_sent": sent},
             )
-            status = None
         finally:
             connection.close()
-        if status is not None and status < 500:
+        if status is not None and 200 <= status < 300:
             log.info("answer delivered", extra={"http_status": status, "attempt": attempt})
-            return status
+            return Delivery.STORED
+        if status is not None and status < 500:
+            break  # S3 refused it for good (403: an expired URL)
         pause = 0.2 * 2**attempt
         if attempt == attempts or time_left() < pause + 0.5:
             break
         sleep(pause)
-    log.error("the answer could not be delivered", extra={"http_status": status})
-    return status
+    if maybe_stored:
+        log.error(
+            "the answer's PUT got no response: S3 may have stored it or not. If the stack waits on "
+            "this resource until its ServiceTimeout, CloudFormation did not get it; the rule is kept "
+            "either way (the log's decision line says what it is)",
+            extra={"http_status": status},
+        )
+        return Delivery.UNKNOWN
+    log.error("the answer could not be delivered: S3 did not store it", extra={"http_status": status})
+    return Delivery.NOT_STORED
 
 
 def _connection(scheme: str, netloc: str, timeout: float) -> http.client.HTTPConnection:

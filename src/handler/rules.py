@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from handler.properties import RuleSpec, canonical_prefix
+from handler.properties import ROOT, RuleSpec, canonical_prefix
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Rule:
     custom_role_arn: str | None = None
     registry_id: str | None = None
     created_at: datetime | None = None
+    updated_at: datetime | None = None
 
     @classmethod
     def from_api(cls, answer: Mapping[str, Any]) -> Rule:
@@ -34,19 +35,45 @@ class Rule:
             custom_role_arn=answer.get("customRoleArn") or None,
             registry_id=answer.get("registryId"),
             created_at=answer.get("createdAt"),
+            updated_at=answer.get("updatedAt"),
         )
 
-    @classmethod
-    def believed_from(cls, spec: RuleSpec) -> Rule:
-        """What ECR holds after it created `spec` (ECR fills in the inferred defaults)."""
-        return cls(
-            ecr_repository_prefix=spec.ecr_repository_prefix,
-            upstream_registry_url=spec.upstream_registry_url,
-            upstream_registry=spec.effective_upstream_registry,
-            upstream_repository_prefix=spec.effective_upstream_repository_prefix,
-            credential_arn=spec.credential_arn,
-            custom_role_arn=spec.custom_role_arn,
+    def spec(self) -> RuleSpec:
+        """This rule as a request to create it again, every field as ECR reported it (a rule
+        read with DescribePullThroughCacheRules, which reports them all)."""
+        upstream_prefix = self.upstream_repository_prefix
+        return RuleSpec(
+            ecr_repository_prefix=self.ecr_repository_prefix,
+            upstream_registry_url=self.upstream_registry_url or "",
+            upstream_registry=self.upstream_registry,
+            upstream_repository_prefix=None if upstream_prefix in (None, ROOT) else upstream_prefix,
+            credential_arn=self.credential_arn,
+            custom_role_arn=self.custom_role_arn,
         )
+
+
+# How far the Lambda's and ECR's clocks (both disciplined by Amazon Time Sync) may disagree when
+# telling whether a rule was made while a create's attempts ran. Wider, and a rule someone else
+# made just before them could pass for this request's; narrower, and clocks a little apart could
+# make this request's own rule look older (docs/reference.md, Behaviour).
+CLOCK_SKEW = timedelta(seconds=0.5)
+
+
+@dataclass(frozen=True)
+class Window:
+    """When a write's attempts ran: from just before the first was sent to after the last ended."""
+
+    start: datetime
+    end: datetime
+
+
+def made_within(rule: Rule, spec: RuleSpec, window: Window | None) -> bool:
+    """Whether `rule` is the one a create of `spec` made while its attempts ran (a response was
+    lost): ECR created it within that window (give or take the clocks' skew), as asked."""
+    if rule.created_at is None or window is None:
+        return False
+    in_window = window.start - CLOCK_SKEW <= rule.created_at <= window.end + CLOCK_SKEW
+    return in_window and not changes(rule, spec)
 
 
 @dataclass(frozen=True)
