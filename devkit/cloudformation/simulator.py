@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
 
-from devkit.aws_lambda.context import ACCOUNT, REGION, LambdaContext
+from devkit.aws_lambda.context import ACCOUNT, REGION, LambdaContext, LambdaKilled
 from devkit.cloudformation.events import request
 from devkit.cloudformation.receiver import Receiver
 
@@ -111,12 +111,24 @@ class Lambda(Protocol):
 
 class InProcessLambda:
     """`handler.app.lambda_handler` (crhelper included) in this process: one warm container.
-    Its module-level state serves one invocation at a time, as a Lambda container does."""
+    Its module-level state serves one invocation at a time, as a Lambda container does. When
+    the invocation is stopped at its deadline (LambdaKilled), the container is gone: the next
+    invocation finds no armed watchdog, no remembered answer, no request in progress."""
+
+    def __init__(self) -> None:
+        self.killed = 0
 
     def invoke(self, event: dict[str, Any], context: LambdaContext) -> int:
-        from handler.app import lambda_handler  # after the caller set up Region and emulator
+        from handler import app  # after the caller set up Region and emulator
 
-        lambda_handler(event, context)
+        try:
+            app.lambda_handler(event, context)
+        except LambdaKilled:
+            self.killed += 1
+            app.resource._watchdog.cancel()
+            app.resource._answers.clear()
+            app.resource._turn = None
+            return 0
         return int(context.get_remaining_time_in_millis())
 
 
@@ -216,12 +228,14 @@ def answer_problems(event: dict[str, Any], raw: bytes, headers: dict[str, Any] |
 
 
 def protocol_problems(event: dict[str, Any], puts: list[dict[str, Any]]) -> list[str]:
-    """What is wrong with the PUTs one delivery made: exactly one, unless S3 answered 5xx,
-    then a bounded number of retries of the same body; each body valid."""
+    """What is wrong with the PUTs one delivery made: exactly one, unless S3 answered 5xx or
+    not at all, then a bounded number of retries of the same body; each body valid."""
     if not puts:
         return ["no answer was PUT"]
     problems = []
-    delivered = [n for n, put in enumerate(puts) if put.get("status", 200) < 500]
+    # acknowledged: S3 answered below 500 and the provider saw it (a stalled PUT was stored but
+    # its response never came: the provider may PUT the same body again)
+    delivered = [n for n, put in enumerate(puts) if put.get("status", 200) < 500 and not put.get("stalled")]
     if delivered and delivered[0] != len(puts) - 1:
         problems.append(f"{len(puts)} PUTs: it answered again after S3 had stored the answer")
     if len(puts) > MAX_PUTS:
@@ -259,6 +273,7 @@ class Stack:
         parallelism: int = 1,
         function_timeout_s: float = 120.0,  # the provider's Timeout in template.yaml
         new_context: Callable[[float], LambdaContext] = LambdaContext,
+        publish: Callable[[Stack], None] | None = None,
     ) -> None:
         self.name = name
         self.stack_id = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{name}/{uuid.uuid4()}"
@@ -270,6 +285,7 @@ class Stack:
         self.parallelism = parallelism
         self.function_timeout_s = function_timeout_s
         self.new_context = new_context
+        self.publish = publish  # CloudFormation's record, as its API shows it (DescribeStacks ...)
         self.status = "NONE"
         self.resources: dict[str, Record] = {}
         self.history: list[Invocation] = []  # every request of every operation
@@ -435,6 +451,7 @@ class Stack:
         with self._lock:
             index = self._index
             self._index += 1
+        self._publish()
         event = request(request_type, properties, physical_id, old_properties, logical_id=logical_id)
         event["StackId"] = self.stack_id
         url = self.hooks.response_url(index, self.receiver.url())
@@ -490,11 +507,17 @@ class Stack:
 
     def _enter(self, phase: str, status: str) -> None:
         self.status = status
+        self._publish()
         self.hooks.phase(phase)
 
     def _end(self, status: str) -> str:
         self.status = status
+        self._publish()
         return status
+
+    def _publish(self) -> None:
+        if self.publish is not None:
+            self.publish(self)
 
     def _run(self, jobs: Iterable[Callable[[], bool]], stop_on_failure: bool = True) -> bool:
         """Run the jobs (each one resource's request), `parallelism` at a time. After a failure

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from devkit.cloudformation.chaos import Lab
+from devkit.cloudformation.lab import Lab
 from devkit.cloudformation.receiver import Receiver
 from devkit.cloudformation.simulator import Ledger
 

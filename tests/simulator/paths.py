@@ -3,7 +3,7 @@ in the operation under test and the ECR calls each one makes when nothing goes w
 
 from __future__ import annotations
 
-from devkit.cloudformation.chaos import Path, Step
+from devkit.cloudformation.plans import Path, Step
 from devkit.cloudformation.simulator import CLEANUP, FORWARD, ROLLBACK, Sibling
 
 ROLE_A = "arn:aws:iam::123456789012:role/ecr-ptc-upstream-a"
@@ -33,21 +33,18 @@ PRIVATE_B = {**PRIVATE, "CustomRoleArn": ROLE_B}
 LATER = Sibling()
 LATER_FAILS = Sibling(fail_on=frozenset({"Update"}), revision=1)
 
-NO_CALL_NO_DRIFT = (
-    "drift-deleted",
-    "by contract an Update that changes nothing ECR holds makes no call, so it cannot see drift",
-)
 RENAME_KEEPS_PREFIX = (
     "drift-deleted",
-    "with the rule gone the new logical id creates it and the old one's cleanup Delete then removes "
-    "it: a provider without state cannot tell the two apart (see the report)",
+    "with the rule deleted by hand, the new logical id creates it afresh and the old one's cleanup "
+    "Delete then removes it: only a read of the stack before every Delete could tell, at a "
+    "CloudFormation call per Delete (docs/reference.md, Limits)",
 )
 
 ADOPTION_KEPT = (
     "an AdoptExisting Create updates the existing rule in place; when CloudFormation then never "
     "hears of it (answer lost, or the timeout answer went first) the change stays: the API cannot "
     "clear a role or credential in place, and deleting and recreating a rule the stack does not "
-    "own to restore it would risk more than the change (see the report)"
+    "own to restore it would risk more than the change (docs/reference.md, AdoptExisting)"
 )
 
 
@@ -82,7 +79,9 @@ PATHS = (
         not_for=(
             ("answer-refused", ADOPTION_KEPT),
             ("answer-500", ADOPTION_KEPT),
-            ("hung-call@call3", ADOPTION_KEPT),
+            ("answer-403", ADOPTION_KEPT),
+            ("timeout-fires", ADOPTION_KEPT),
+            ("lost-for-good@call3", ADOPTION_KEPT),
         ),
     ),
     Path(
@@ -104,7 +103,7 @@ PATHS = (
     Path(
         "in-place",
         "update",
-        (step(FORWARD, "Update Cache", "Update"),),
+        (step(FORWARD, "Update Cache", "Describe", "Update"),),
         "UPDATE_COMPLETE",
         before={"Cache": PRIVATE_A},
         template={"Cache": PRIVATE_B},
@@ -112,7 +111,7 @@ PATHS = (
     Path(
         "rotate-validated",
         "update",
-        (step(FORWARD, "Update Cache", "Update", "Validate"),),
+        (step(FORWARD, "Update Cache", "Describe", "Update", "Validate"),),
         "UPDATE_COMPLETE",
         before={"Cache": HUB},
         template={"Cache": HUB_ROTATED},
@@ -129,7 +128,7 @@ PATHS = (
     Path(
         "same-prefix",
         "update",
-        (step(FORWARD, "Update Cache", "Delete", "Create"),),
+        (step(FORWARD, "Update Cache", "Describe", "Delete", "Create"),),
         "UPDATE_COMPLETE",
         before={"Cache": MIRROR},
         template={"Cache": MIRROR_QUAY},
@@ -137,7 +136,7 @@ PATHS = (
     Path(
         "same-prefix-validated",
         "update",
-        (step(FORWARD, "Update Cache", "Delete", "Create", "Validate"),),
+        (step(FORWARD, "Update Cache", "Describe", "Delete", "Create", "Validate"),),
         "UPDATE_COMPLETE",
         before={"Cache": MIRROR},
         template={"Cache": MIRROR_HUB},
@@ -145,7 +144,7 @@ PATHS = (
     Path(
         "role-removed",
         "update",
-        (step(FORWARD, "Update Cache", "Delete", "Create"),),
+        (step(FORWARD, "Update Cache", "Describe", "Delete", "Create"),),
         "UPDATE_COMPLETE",
         before={"Cache": PRIVATE_A},
         template={"Cache": PRIVATE},
@@ -153,16 +152,19 @@ PATHS = (
     Path(
         "nothing-ecr-holds",
         "update",
-        (step(FORWARD, "Update Cache"),),
+        (step(FORWARD, "Update Cache", "Describe"),),
         "UPDATE_COMPLETE",
         before={"Cache": PUBLIC},
         template={"Cache": {**PUBLIC, "AdoptExisting": "true"}},
-        not_for=(NO_CALL_NO_DRIFT,),
     ),
     Path(
         "new-prefix-taken",
         "update",
-        (step(FORWARD, "Update Cache", "Create", "Describe"), step(ROLLBACK, "Update Cache", "Describe")),
+        (
+            step(FORWARD, "Update Cache", "Create", "Describe"),
+            # the rule the failed update may have left at 'taken' (another owner's: left alone)
+            step(ROLLBACK, "Update Cache", "Describe", "Describe"),
+        ),
         "UPDATE_ROLLBACK_COMPLETE",
         before={"Cache": PUBLIC},
         template={"Cache": {**PUBLIC, "EcrRepositoryPrefix": "taken"}},
@@ -185,8 +187,8 @@ PATHS = (
         "same-prefix-then-sibling-fails",
         "update",
         (
-            step(FORWARD, "Update Cache", "Delete", "Create"),
-            step(ROLLBACK, "Update Cache", "Delete", "Create"),
+            step(FORWARD, "Update Cache", "Describe", "Delete", "Create"),
+            step(ROLLBACK, "Update Cache", "Describe", "Delete", "Create"),
         ),
         "UPDATE_ROLLBACK_COMPLETE",
         before={"Cache": MIRROR, "Later": LATER},
@@ -195,7 +197,10 @@ PATHS = (
     Path(
         "in-place-then-sibling-fails",
         "update",
-        (step(FORWARD, "Update Cache", "Update"), step(ROLLBACK, "Update Cache", "Update")),
+        (
+            step(FORWARD, "Update Cache", "Describe", "Update"),
+            step(ROLLBACK, "Update Cache", "Describe", "Update"),
+        ),
         "UPDATE_ROLLBACK_COMPLETE",
         before={"Cache": PRIVATE_A, "Later": LATER},
         template={"Cache": PRIVATE_B, "Later": LATER_FAILS},

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from devkit.cloudformation.chaos import Lab, Path, run
+from devkit.cloudformation.chaos import run
+from devkit.cloudformation.lab import Lab
+from devkit.cloudformation.plans import Path
 from tests.simulator.cases import CASES, Case
 from tests.simulator.conftest import Tally
 from tests.simulator.paths import PATHS

@@ -14,8 +14,19 @@ from urllib.parse import urlsplit
 import pytest
 
 from devkit.aws_lambda.context import LambdaContext
-from devkit.cloudformation.chaos import AnswerLost, Invariants, Lab, Path, Registry, Step, run
+from devkit.cloudformation.chaos import run
 from devkit.cloudformation.events import request
+from devkit.cloudformation.faults import (
+    AnswerLost,
+    ForeignRule,
+    HungEcr,
+    LostResponse,
+    StaleTimeout,
+    TimeoutFires,
+)
+from devkit.cloudformation.invariants import Invariants, Registry
+from devkit.cloudformation.lab import Lab
+from devkit.cloudformation.plans import Path, Step
 from devkit.cloudformation.receiver import Receiver
 from devkit.cloudformation.simulator import (
     CLEANUP,
@@ -323,7 +334,7 @@ def test_the_matrix_catches_an_orphan_when_the_fix_for_it_is_undone(
 ) -> None:
     """Mutation check: without the undo of an undelivered answer, the simulator reports the
     orphaned rule (the bug it found)."""
-    monkeypatch.setattr(lab.app.resource, "if_undelivered", lambda undo: None)
+    monkeypatch.setattr(lab.app.resource, "undo_if_not_stored", lambda undo: None)
     create = next(p for p in PATHS if p.name == "create")
 
     run(lab, create, AnswerLost(0, "refused"))
@@ -347,3 +358,90 @@ def test_every_template_is_valid_input(lab: Lab, path: Path) -> None:
         for definition in lab.resolve(template).values():
             if not isinstance(definition, Sibling):
                 parse(definition)
+
+
+# -- each class of fault the simulator learned is shown to catch the defect it stands for -------
+
+
+def by_name(name: str) -> Path:
+    return next(p for p in PATHS if p.name == name)
+
+
+def test_without_reading_back_a_lost_create_response_the_simulator_reports_it(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handler import ecr
+
+    monkeypatch.setattr(ecr, "made_within", lambda *args: False)  # never recognise its own rule
+
+    run(lab, by_name("create"), LostResponse(1, "timeout"))
+
+    assert lab.ledger.violations  # the Create fails, blaming the rule it made itself
+
+
+def test_without_the_stacks_status_a_take_over_by_update_is_reported(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handler.stacks import StackRecord
+
+    monkeypatch.setattr(StackRecord, "rolling_back", lambda self: True)  # always "a rollback"
+
+    run(lab, by_name("new-prefix"), ForeignRule(("ecr-public-2",), identical=True))
+
+    assert any("without AdoptExisting" in v for v in lab.ledger.violations)
+
+
+def test_without_the_claim_a_timeout_answer_before_it_orphans_a_rule_and_is_reported(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(type(lab.app.resource), "claim", lambda self: True)  # never takes the answer
+
+    run(lab, by_name("create"), TimeoutFires(0, "claim"))
+
+    assert any("an orphan" in v for v in lab.ledger.violations)
+
+
+def test_a_stale_timeout_that_answers_the_next_request_is_reported(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resource = lab.app.resource
+    timeout = type(resource)._timeout
+
+    def any_turn(self: Any, turn: Any) -> None:  # the old bug: the timeout answers whatever runs now
+        timeout(self, self._turn)
+
+    monkeypatch.setattr(type(resource), "_timeout", any_turn)
+
+    run(lab, by_name("in-place"), StaleTimeout(0))
+
+    assert lab.ledger.violations
+
+
+def test_attempts_not_bounded_by_the_time_left_are_killed_with_the_lambda_and_reported(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 10 s Lambda, ECR hung: an attempt of 2 + 6 s, then the read that settles it, is still
+    running when Lambda stops the process."""
+    monkeypatch.setattr(lab.app.retry_policy, "attempt_timeouts", lambda left, write: (2.0, 6.0))
+    lab.function_timeout_s = 10
+
+    run(lab, by_name("create"), HungEcr(0, 1))
+
+    assert lab.lambda_.killed
+    assert any("no answer was PUT" in v for v in lab.ledger.violations)
+
+
+def test_an_answer_refused_with_403_taken_as_stored_is_reported(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handler import response
+
+    def put_as_before(url: str, body: bytes, left: Any) -> Any:  # 403 was taken as delivered
+        response.put(url, body, left, timeout_s=0.3)
+        return response.Delivery.STORED
+
+    monkeypatch.setattr(lab.app.resource, "_put", put_as_before)
+
+    run(lab, by_name("create"), AnswerLost(0, "403"))
+
+    assert any("an orphan" in v for v in lab.ledger.violations)

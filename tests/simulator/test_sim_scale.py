@@ -16,7 +16,7 @@ import pytest
 
 import ecr_ptc_emulator
 from devkit.aws_lambda.containers import ContainerPool, VirtualClock
-from devkit.cloudformation.chaos import Invariants, Registry
+from devkit.cloudformation.invariants import Invariants, Registry
 from devkit.cloudformation.receiver import Receiver
 from devkit.cloudformation.simulator import SUCCESS, Ledger, Stack, Template
 from ecr_ptc_emulator.server import start

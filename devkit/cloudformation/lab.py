@@ -1,0 +1,220 @@
+"""One in-process scenario's environment: the real handler (crhelper included) against moto with
+the ECR emulator, answered to the real receiver, with CloudFormation's record served by the
+stand-in API, all on one fake clock.
+
+Time is the Lambda context's fake clock. Retry pauses advance it (and are recorded, not slept);
+an ECR attempt takes `latency(n)` seconds of it, or, when it hangs, as long as its own timeouts
+allow (handler.calls.AttemptTimeouts), ending in botocore's ReadTimeoutError as over a socket.
+A lost response (the emulator's lose_response "timeout") takes the attempt's read timeout.
+
+The Lambda is stopped at its deadline: any ECR attempt, retry pause or answer PUT that would run
+at or past it raises LambdaKilled instead, and nothing after that point of the invocation runs
+(devkit.aws_lambda.context). The container is then gone (simulator.InProcessLambda).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ReadTimeoutError
+
+import ecr_ptc_emulator
+from devkit.aws_lambda.context import FakeClock, LambdaContext
+from devkit.cloudformation.invariants import Invariants, Registry
+from devkit.cloudformation.receiver import Receiver
+from devkit.cloudformation.simulator import InProcessLambda, Ledger, Sibling, Stack, Template
+from devkit.cloudformation.stack_api import CUSTOM_TYPE, StackApi
+
+Listener = Callable[[int], None]  # called before each ECR call the handler makes, with its number
+SIBLING_TYPE = "AWS::CloudFormation::WaitConditionHandle"
+PUT_TIMEOUT_S = 0.3  # how long the answer's PUT waits for S3's response (5 s in the provider)
+
+
+@functools.cache
+def _clients() -> tuple[Any, Any]:
+    """ECR and Secrets Manager clients for the whole run (creating one costs ~50 ms); moto's
+    mock serves them whichever mock_aws is active, as it serves the handler's own client."""
+    import boto3
+
+    region = "us-east-1"
+    return boto3.client("ecr", region_name=region), boto3.client("secretsmanager", region_name=region)
+
+
+class Lab:
+    """See the module's docstring. Every ECR call the handler makes passes the listeners first."""
+
+    SECRETS = ("a", "b")
+
+    def __init__(self, receiver: Receiver, ledger: Ledger) -> None:
+        self.receiver = receiver
+        self.ledger = ledger
+        ecr, secrets = _clients()
+        self.registry = Registry(ecr)
+        self.invariants = Invariants(ledger, self.registry)
+        self.faults = ecr_ptc_emulator.faults()
+        self.lambda_ = InProcessLambda()
+        self.stack_api = StackApi()
+        self.clock = FakeClock()
+        self.current: LambdaContext | None = None
+        self.pauses: list[float] = []
+        self.listeners: list[Listener] = []
+        self.latency: Callable[[int], float] = lambda n: 0.0
+        self.service_timeout: int | None = None  # added to every rule's properties when set
+        self.function_timeout_s = 120.0  # the provider's Timeout (template.yaml)
+        self.armed: list[Callable[[], None]] = []  # every action the watchdog was armed with
+        self.handler_calls = 0  # ECR calls the handler made (also those that never reached ECR)
+        self.secrets = {
+            name: str(
+                secrets.create_secret(
+                    Name=f"ecr-pullthroughcache/{name}", SecretString='{"username":"u","accessToken":"t"}'
+                )["ARN"]
+            )
+            for name in self.SECRETS
+        }
+
+    @property
+    def app(self) -> Any:
+        from handler import app
+
+        return app
+
+    def __enter__(self) -> Lab:
+        app = self.app
+        self._saved = (app.retry_policy.sleep, app.resource._put)
+        app.retry_policy.sleep = self._sleep
+        app.resource._put = self._put
+        app.resource._answers.clear()  # a fresh container: nothing remembered from other tests
+        app.resource._started = None  # and no start-up time to count
+        app.ecr_client.meta.events.register_first("before-send.ecr.*", self._before_send)
+        app.ecr_client.meta.events.register("after-call-error.ecr.*", self._after_error)
+        self.stack_api.install(app.cloudformation()[0])
+        watchdog = app.resource._watchdog
+        arm = watchdog.arm
+
+        def recording(seconds: float, action: Callable[[], None]) -> None:
+            self.armed.append(action)
+            arm(seconds, action)
+
+        watchdog.arm = recording
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        app = self.app
+        app.ecr_client.meta.events.unregister("before-send.ecr.*", self._before_send)
+        app.ecr_client.meta.events.unregister("after-call-error.ecr.*", self._after_error)
+        self.stack_api.uninstall()
+        del app.resource._watchdog.arm
+        app.resource._watchdog.cancel()
+        app.retry_policy.sleep, app.resource._put = self._saved
+
+    # -- time, and the process stopped at its deadline ------------------------------------------
+
+    def context(self, timeout_s: float) -> LambdaContext:
+        self.current = LambdaContext(timeout_s, clock=self.clock)
+        return self.current
+
+    def _alive(self) -> None:
+        if self.current is not None:
+            self.current.check_alive()
+
+    def _pass(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self._alive()
+
+    def _sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self._pass(seconds)
+
+    def _put(self, url: str, body: bytes, time_left: Callable[[], float]) -> Any:
+        from handler import response
+
+        self._alive()
+        return response.put(url, body, time_left, timeout_s=PUT_TIMEOUT_S, sleep=self._sleep)
+
+    def _bound(self) -> float:
+        connect, read = self.app.ecr_timeouts.current or (2.0, 6.0)
+        return float(connect + read)
+
+    def _before_send(self, request: Any, **kwargs: Any) -> None:
+        self._alive()
+        self.handler_calls += 1
+        for listener in list(self.listeners):
+            listener(self.handler_calls)
+        takes = self.latency(self.handler_calls)
+        if takes > self._bound():  # no answer within the attempt's timeouts: it ends at them
+            self._pass(self._bound())
+            raise ReadTimeoutError(endpoint_url=str(request.url))
+        self._pass(takes)
+
+    def _after_error(self, exception: Exception, **kwargs: Any) -> None:
+        lost = isinstance(exception, ReadTimeoutError) and type(exception) is not ReadTimeoutError
+        if lost:  # the emulator took the call and sent nothing back: the read timeout runs out
+            self._pass(self.app.ecr_timeouts.current[1] if self.app.ecr_timeouts.current else 6.0)
+
+    def age_rules(self) -> None:
+        """Every rule now in the registry was made a minute ago: what exists before an operation
+        comes from earlier deploys (a create settling a lost response tells its own rule by age)."""
+        recent = datetime.now(UTC) - timedelta(seconds=30)
+        for prefix, rule in self.registry.rules().items():
+            if rule["createdAt"] > recent:  # not aged yet
+                ecr_ptc_emulator.backdate(prefix, 60)
+
+    def fire_timeout(self) -> None:
+        """The watchdog's thread runs the action it was last armed with, now (it was descheduled
+        until this moment)."""
+        if self.armed:
+            self.armed[-1]()
+
+    # -- stacks -----------------------------------------------------------------------------------
+
+    def resolve(self, template: Template) -> Template:
+        """The template with $SECRET_<NAME> replaced by that secret's ARN (and ServiceTimeout)."""
+        resolved: Template = {}
+        for logical_id, definition in template.items():
+            if isinstance(definition, Sibling):
+                resolved[logical_id] = definition
+                continue
+            properties = {
+                k: self.secrets[v.removeprefix("$SECRET_").lower()] if v.startswith("$SECRET_") else v
+                for k, v in definition.items()
+            }
+            if self.service_timeout is not None:
+                properties["ServiceTimeout"] = str(self.service_timeout)
+            resolved[logical_id] = properties
+        return resolved
+
+    def stack(self, name: str = "sim-stack") -> Stack:
+        return Stack(
+            self.lambda_,
+            self.receiver,
+            self.ledger,
+            name=name,
+            ecr_log=self.registry.ops,
+            new_context=self.context,
+            publish=self.publish,
+            function_timeout_s=self.function_timeout_s,
+        )
+
+    def publish(self, stack: Stack) -> None:
+        """CloudFormation's record of `stack` as DescribeStacks and ListStackResources show it."""
+        view = self.stack_api.stacks.get(stack.stack_id) or self.stack_api.add(stack.stack_id)
+        if stack.status.startswith("UPDATE_IN_PROGRESS") and view.status != stack.status:
+            view.updated = datetime.now(UTC)  # an update begins (ECR's clock: the wall clock)
+        view.status = stack.status
+        view.resources = {
+            logical_id: (
+                SIBLING_TYPE if isinstance(record.definition, Sibling) else CUSTOM_TYPE,
+                record.physical_id,
+            )
+            for logical_id, record in stack.resources.items()
+        }
+
+    def clear(self) -> None:
+        """Every fault off."""
+        self.faults.clear()
+        self.listeners.clear()
+        self.latency = lambda n: 0.0
+        self.stack_api.fail = None
