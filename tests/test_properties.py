@@ -57,7 +57,7 @@ def test_prefixes_the_api_accepts(prefix: str) -> None:
 @pytest.mark.parametrize(
     ("prefix", "expected"),
     [
-        ("a", "is 1 characters long; it must be 2 to 30"),
+        ("a", "is 1 character long; it must be 2 to 30"),
         ("x" * 31, "is 31 characters long"),
         ("Docker-Hub", "e.g. 'docker-hub'"),
         ("docker-hub-", "e.g. 'docker-hub'"),
@@ -210,7 +210,7 @@ GHCR_SECRET = SECRET.replace("docker-hub", "ghcr")
         (
             {**DOCKER, "UpstreamRegistryUrl": "docker.io", "UpstreamRegistry": "docker-hub"},
             "UpstreamRegistryUrl 'docker.io' is not the host ECR pulls from (docker.io is Docker Hub's "
-            "name in image references, not the registry's host): write 'registry-1.docker.io'.",
+            "name in image references, not its registry's host): write 'registry-1.docker.io'.",
         ),
         (
             {
@@ -241,8 +241,8 @@ GHCR_SECRET = SECRET.replace("docker-hub", "ghcr")
         ),
         (
             {**DOCKER, "UpstreamRegistryUrl": "mirror.example.com", "UpstreamRegistry": "docker-hub"},
-            "UpstreamRegistryUrl 'mirror.example.com' is not a docker-hub host (docker.io is Docker Hub's "
-            "name in image references, not the registry's host): write 'registry-1.docker.io'.",
+            "UpstreamRegistryUrl 'mirror.example.com' is not a docker-hub host: "
+            "write 'registry-1.docker.io'.",
         ),
     ],
 )

@@ -82,13 +82,7 @@ UPSTREAMS: tuple[Upstream, ...] = (
     Upstream("ecr-public", r"^public\.ecr\.aws$", "public.ecr.aws", needs_credential=False),
     Upstream("quay", r"^quay\.io$", "quay.io", needs_credential=False),
     Upstream("k8s", r"^registry\.k8s\.io$", "registry.k8s.io", needs_credential=False),
-    Upstream(
-        "docker-hub",
-        r"^registry-1\.docker\.io$",
-        "registry-1.docker.io",
-        needs_credential=True,
-        note="docker.io is Docker Hub's name in image references, not the registry's host",
-    ),
+    Upstream("docker-hub", r"^registry-1\.docker\.io$", "registry-1.docker.io", needs_credential=True),
     Upstream("github-container-registry", r"^ghcr\.io$", "ghcr.io", needs_credential=True),
     Upstream(
         "azure-container-registry",
@@ -120,6 +114,10 @@ COMMON_MISTAKES: dict[str, str] = {
     "chainguard.dev": "cgr.dev",
     "ecr.aws": "public.ecr.aws",
     "gallery.ecr.aws": "public.ecr.aws",
+}
+# Why a common mistake is one, where it is not plain.
+MISTAKE_NOTES: dict[str, str] = {
+    "docker.io": "docker.io is Docker Hub's name in image references, not its registry's host",
 }
 
 

@@ -27,6 +27,7 @@ from .contract import (
     CREDENTIAL_ARN_PATTERN,
     ECR,
     HOST_MAX,
+    MISTAKE_NOTES,
     NAMES,
     PREFIX_MAX,
     PREFIX_MIN,
@@ -37,7 +38,6 @@ from .contract import (
     ROOT,
     ROOT_LOOKALIKES,
     SECRET_NAME_PREFIX,
-    UPSTREAMS,
     Property,
 )
 from .upstreams import (
@@ -420,9 +420,13 @@ def _too_long(prop: Property, value: str, fix: str) -> Problem:
     else:
         allowed = f"it can be at most {prop.max_length}"
     return Problem(
-        f"{prop.name} {quoted(value, say_length=False)} is {len(value)} characters long; {allowed}: {fix}.",
+        f"{prop.name} {quoted(value, say_length=False)} is {_characters(len(value))} long; {allowed}: {fix}.",
         prop.name,
     )
+
+
+def _characters(count: int) -> str:
+    return "1 character" if count == 1 else f"{count} characters"
 
 
 def _registry_problem(registry: str) -> Problem | None:
@@ -502,8 +506,7 @@ def _url_shape_problem(url: str, host: str, faults: Collection[str]) -> Problem:
             else ""
         )
         return Problem(f"{URL} {quoted(url)} has {_and(has)}: {fix}{why}.", URL)
-    upstream = infer_upstream_registry(host)
-    note = next((u.note for u in UPSTREAMS if u.kind == upstream and u.note), "")
+    note = MISTAKE_NOTES.get(url.lower())
     because = f" ({note})" if note else ""
     return Problem(f"{URL} {quoted(url)} is not the host ECR pulls from{because}: {write}.", URL)
 
@@ -517,7 +520,7 @@ def _prefix_problem(prop: Property, value: str) -> Problem | None:
     name = prop.name
     if not PREFIX_MIN <= len(value) <= PREFIX_MAX:
         return Problem(
-            f"{name} {quoted(value, say_length=False)} is {len(value)} characters long; it must be "
+            f"{name} {quoted(value, say_length=False)} is {_characters(len(value))} long; it must be "
             f"{PREFIX_MIN} to {PREFIX_MAX}.",
             name,
         )
