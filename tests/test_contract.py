@@ -71,7 +71,7 @@ SECRETS = [
     SECRET.replace("aws:", "aws-us-gov:", 1),
     SECRET.replace("ecr-pullthroughcache/", ""),
     SECRET.replace(ACCOUNT, "12345"),
-    "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/x",  # 49 characters
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/x",
     SECRET + "!",
 ]
 BOOLEANS = [True, False, "true", "FALSE", "True", "", "yes", "1", " true", 1, None]

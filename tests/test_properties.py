@@ -486,3 +486,30 @@ def test_quoted_values_escape_what_does_not_print() -> None:
     (problem,) = problems({**DOCKER, "EcrRepositoryPrefix": "a\tb\udc80"})
     assert problem.startswith("EcrRepositoryPrefix 'a\\tb\\udc80' is not a valid repository prefix")
     problem.encode()  # no lone surrogate left: the answer body can be encoded
+
+
+def test_past_what_fits_the_reason_says_how_many_more_there_are() -> None:
+    asked: dict[str, object] = {**DOCKER, **{f"Unknown{n:02}": "v" for n in range(60)}}
+    message = str(InvalidProperties(problems(asked)))
+    assert len(message) <= 1450
+    assert message.startswith("Invalid properties, 60 problems: (1) Unknown property 'Unknown00'")
+    listed = message.count("Unknown property")
+    assert 20 <= listed < 60
+    assert message.endswith(f"… and {60 - listed} more")
+
+
+def test_check_says_nothing_of_computed_values_or_what_depends_on_them() -> None:
+    from handler.properties import Problem, check
+
+    # the URL unknown: no kind, so no credential is asked for and ECR-only properties are fine
+    assert check({"EcrRepositoryPrefix": "hub", "CustomRoleArn": "r"}, {"UpstreamRegistryUrl"}) == [
+        Problem(
+            "CustomRoleArn 'r' is not an IAM role ARN: write arn:<partition>:iam::<account>:role/<name> "
+            "(e.g. !GetAtt MyRole.Arn).",
+            "CustomRoleArn",
+        )
+    ]
+    # a computed credential is a credential given; a computed name is still checked as a name
+    assert check({"EcrRepositoryPrefix": "hub", "UpstreamRegistryUrl": "ghcr.io"}, {"CredentialArn"}) == []
+    (unknown,) = check({"EcrRepositoryPrefix": "hub", "UpstreamRegistryUrl": "quay.io"}, {"Colour"})
+    assert str(unknown).startswith("Unknown property 'Colour'") and unknown.property == "Colour"

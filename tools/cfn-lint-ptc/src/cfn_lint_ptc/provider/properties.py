@@ -23,7 +23,6 @@ from .contract import (
     BY_NAME,
     CLOUDFORMATION_OWNED,
     CREDENTIAL_ARN_MAX,
-    CREDENTIAL_ARN_MIN,
     CREDENTIAL_ARN_PATTERN,
     ECR,
     HOST_MAX,
@@ -575,16 +574,9 @@ def _credential_problems(arn: str, location: tuple[str, str] | None) -> list[Pro
                 name,
             )
         ]
+    # (shorter than CREDENTIAL_ARN_MIN cannot be: the parts already matched are longer)
     found = []
-    if len(arn) < CREDENTIAL_ARN_MIN:
-        found.append(
-            Problem(
-                f"CredentialArn {quoted(arn)} is {len(arn)} characters long; ECR accepts "
-                f"{CREDENTIAL_ARN_MIN} to {CREDENTIAL_ARN_MAX}: pass the secret's full ARN.",
-                name,
-            )
-        )
-    elif not re.fullmatch(CREDENTIAL_ARN_PATTERN, arn):
+    if not re.fullmatch(CREDENTIAL_ARN_PATTERN, arn):
         found.append(
             Problem(
                 f"CredentialArn {quoted(arn)} is not a secret ARN ECR accepts: "
