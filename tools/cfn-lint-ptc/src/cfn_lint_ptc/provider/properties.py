@@ -345,14 +345,14 @@ def _check_values(values: _Values, location: tuple[str, str] | None) -> list[Pro
             values.known.pop(name, None)
             values.unknown.add(name)
 
+    prefix = values.known.get("EcrRepositoryPrefix")
+    if prefix is not None:
+        report(_prefix_problem(BY_NAME["EcrRepositoryPrefix"], prefix), "EcrRepositoryPrefix")
+
     if "UpstreamRegistry" in values.known:
         report(_registry_problem(values.known["UpstreamRegistry"]), "UpstreamRegistry")
     kinds = _upstream_kinds(values, found)
     kind = kinds[0] if len(kinds) == 1 else None
-
-    prefix = values.known.get("EcrRepositoryPrefix")
-    if prefix is not None:
-        report(_prefix_problem(BY_NAME["EcrRepositoryPrefix"], prefix), "EcrRepositoryPrefix")
 
     for prop in PROPERTIES:  # the ECR-only properties, given for another kind: any value is wrong
         if prop.only_for and kinds and prop.only_for not in kinds and prop.name in values.literal:
