@@ -3,6 +3,8 @@ the value and the fix. Pure: no AWS."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from handler.properties import InvalidProperties, RuleSpec, canonical_prefix, is_rule_id, parse
@@ -55,19 +57,17 @@ def test_prefixes_the_api_accepts(prefix: str) -> None:
 @pytest.mark.parametrize(
     ("prefix", "expected"),
     [
-        ("a", "is 1 characters long; it must be 2 to 30"),
+        ("a", "is 1 character long; it must be 2 to 30"),
         ("x" * 31, "is 31 characters long"),
         ("Docker-Hub", "e.g. 'docker-hub'"),
         ("docker-hub-", "e.g. 'docker-hub'"),
         ("-cache", "e.g. 'cache'"),
         ("a///b", "e.g. 'a/b'"),
-        ("root", None),
+        ("root", "not the whole registry: write ROOT (in capitals)"),
+        ("root/", "not the whole registry: write ROOT (in capitals)"),
     ],
 )
-def test_bad_prefixes_are_explained(prefix: str, expected: str | None) -> None:
-    if expected is None:
-        parse({**DOCKER, "EcrRepositoryPrefix": prefix})
-        return
+def test_bad_prefixes_are_explained(prefix: str, expected: str) -> None:
     (problem,) = problems({**DOCKER, "EcrRepositoryPrefix": prefix})
     assert problem.startswith(f"EcrRepositoryPrefix '{prefix}'")
     assert expected in problem
@@ -98,7 +98,7 @@ def test_bad_prefixes_are_explained(prefix: str, expected: str | None) -> None:
         ),
         (
             {**DOCKER, "CredentialArn": SECRET.replace("ecr-pullthroughcache/", "")},
-            "create the secret as 'ecr-pullthroughcache/docker-hub-AbCdEf'",
+            "create the secret as 'ecr-pullthroughcache/docker-hub' and pass its ARN",
         ),
         ({**DOCKER, "CredentialArn": "my-secret"}, "is not a Secrets Manager secret ARN"),
         (
@@ -136,7 +136,10 @@ def test_bad_prefixes_are_explained(prefix: str, expected: str | None) -> None:
             {"EcrRepositoryPrefix": "x1", "UpstreamRegistryUrl": "docker.io", "CredentialArn": SECRET},
             "write 'registry-1.docker.io'",
         ),
-        ({"EcrRepositoryPrefix": "x1", "UpstreamRegistryUrl": "example.com"}, "is not an upstream ECR knows"),
+        (
+            {"EcrRepositoryPrefix": "x1", "UpstreamRegistryUrl": "example.com"},
+            "is not an upstream ECR can cache",
+        ),
         ({"EcrRepositoryPrefix": "x1"}, "UpstreamRegistryUrl is required and missing"),
         ({"EcrRepositoryPrefix": "", "UpstreamRegistryUrl": "quay.io"}, "EcrRepositoryPrefix is empty"),
         (
@@ -192,3 +195,321 @@ def test_rule_ids_and_canonical_prefixes() -> None:
     assert not is_rule_id("stack_Logical_ABCD1234")
     assert not is_rule_id("")
     assert canonical_prefix("a/b/") == "a/b" and canonical_prefix("ROOT") == "ROOT"
+
+
+# ---------------------------------------------------------------------------------------
+# The URL is always checked against the upstream kind it names (issue 10, item 1)
+# ---------------------------------------------------------------------------------------
+
+GHCR_SECRET = SECRET.replace("docker-hub", "ghcr")
+
+
+@pytest.mark.parametrize(
+    ("properties", "expected"),
+    [
+        (
+            {**DOCKER, "UpstreamRegistryUrl": "docker.io", "UpstreamRegistry": "docker-hub"},
+            "UpstreamRegistryUrl 'docker.io' is not the host ECR pulls from (docker.io is Docker Hub's "
+            "name in image references, not its registry's host): write 'registry-1.docker.io'.",
+        ),
+        (
+            {
+                **DOCKER,
+                "UpstreamRegistryUrl": "gitlab.example.com",
+                "UpstreamRegistry": "gitlab-container-registry",
+            },
+            "UpstreamRegistryUrl 'gitlab.example.com' is not a gitlab-container-registry host (ECR caches "
+            "GitLab.com's registry only, not a self-hosted GitLab): write 'registry.gitlab.com'.",
+        ),
+        (
+            {
+                **DOCKER,
+                "UpstreamRegistryUrl": "myreg.azurecr.cn",
+                "UpstreamRegistry": "azure-container-registry",
+            },
+            "UpstreamRegistryUrl 'myreg.azurecr.cn' is not an azure-container-registry host: an Azure "
+            "registry is <name>.azurecr.io, its name being 5 to 50 lowercase letters and digits.",
+        ),
+        (
+            {
+                "EcrRepositoryPrefix": "x1",
+                "UpstreamRegistryUrl": "ecr.example.com",
+                "UpstreamRegistry": "ecr",
+            },
+            "UpstreamRegistryUrl 'ecr.example.com' is not an ecr host: a private ECR registry is "
+            "<account>.dkr.ecr.<region>.amazonaws.com (.amazonaws.com.cn in China).",
+        ),
+        (
+            {**DOCKER, "UpstreamRegistryUrl": "mirror.example.com", "UpstreamRegistry": "docker-hub"},
+            "UpstreamRegistryUrl 'mirror.example.com' is not a docker-hub host: "
+            "write 'registry-1.docker.io'.",
+        ),
+    ],
+)
+def test_an_upstream_registry_given_does_not_unlock_other_hosts(
+    properties: dict[str, object], expected: str
+) -> None:
+    assert problems(properties) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("ghcr.io/myorg", "UpstreamRegistryUrl 'ghcr.io/myorg' has a path: drop the path, write 'ghcr.io'."),
+        (
+            "Quay.IO",
+            "UpstreamRegistryUrl 'Quay.IO' has capital letters: write 'quay.io' (ECR stores the URL as it "
+            "is sent, and later updates compare it exactly).",
+        ),
+        ("quay.io:443", "UpstreamRegistryUrl 'quay.io:443' has a port: drop the port, write 'quay.io'."),
+        (
+            "https://Docker.io/library",
+            "UpstreamRegistryUrl 'https://Docker.io/library' has a scheme, a path and capital letters: "
+            "drop them, write 'registry-1.docker.io'.",
+        ),
+        ("gitlab.com", "UpstreamRegistryUrl 'gitlab.com' is not the host ECR pulls from"),
+        ("quay..io", "UpstreamRegistryUrl 'quay..io' is not a host name"),
+        ("my_registry.io", "UpstreamRegistryUrl 'my_registry.io' is not a host name"),
+        ("a" * 64 + ".io", "is not a host name"),  # a label has at most 63 characters
+        (("a" * 60 + ".") * 4 + "io", "is not an upstream ECR can cache"),
+        (("a" * 62 + ".") * 4 + "io", "is 254 characters long; it can be at most 253"),
+        ("example.com", "is not an upstream ECR can cache: ECR caches only public.ecr.aws, quay.io, "),
+    ],
+)
+def test_urls_are_host_names_said_with_the_fix(url: str, expected: str) -> None:
+    found = problems({**DOCKER, "UpstreamRegistryUrl": url, "CredentialArn": GHCR_SECRET})
+    assert len(found) == 1, found
+    assert expected in found[0]
+
+
+def test_a_kind_that_disagrees_with_the_url_is_one_problem_and_ecr_only_ones_still_refused() -> None:
+    found = problems(
+        {
+            "EcrRepositoryPrefix": "x1",
+            "UpstreamRegistryUrl": "quay.io",
+            "UpstreamRegistry": "docker-hub",
+            "CustomRoleArn": "not-an-arn",
+        }
+    )
+    assert found == [
+        "UpstreamRegistry 'docker-hub' does not match UpstreamRegistryUrl 'quay.io', which is a quay "
+        "upstream: set UpstreamRegistry to 'quay' or leave it out.",
+        "CustomRoleArn is only for ECR upstreams (ecr); this upstream is docker-hub or quay: "
+        "remove CustomRoleArn.",
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# One problem per mistake (item 2), ROOT (item 3), the secret's name (item 4), names (item 5)
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("properties", "expected"),
+    [
+        (
+            {**DOCKER, "EcrRepositoryPrefix": " docker-hub"},
+            "has leading or trailing spaces: write 'docker-hub'.",
+        ),
+        (
+            {**DOCKER, "EcrRepositoryPrefix": "   "},
+            "EcrRepositoryPrefix '   ' is only spaces; it is required",
+        ),
+        ({**DOCKER, "EcrRepositoryPrefix": 12}, "EcrRepositoryPrefix must be a string, not int 12."),
+        ({**DOCKER, "CredentialArn": [SECRET]}, "CredentialArn must be a string, not list"),
+        ({**DOCKER, "CredentialArn": SECRET + " "}, "CredentialArn '"),
+        ({**DOCKER, "UpstreamRegistryUrl": ["registry-1.docker.io"]}, "UpstreamRegistryUrl must be a string"),
+        ({**DOCKER, "UpstreamRegistryUrl": "https://docker.io"}, "drop the scheme, write 'registry-1.docker"),
+        ({**DOCKER, "UpstreamRegistry": " docker-hub"}, "UpstreamRegistry ' docker-hub' has leading"),
+        ({**DOCKER, "AdoptExisting": {"a": 1}}, "AdoptExisting must be 'true' or 'false', not {'a': 1}."),
+        (
+            {
+                "EcrRepositoryPrefix": "x1",
+                "UpstreamRegistryUrl": "quay.io",
+                "CustomRoleArn": "arn:aws:iam::r",
+            },
+            "CustomRoleArn is only for ECR upstreams (ecr); this upstream is quay: remove CustomRoleArn.",
+        ),
+    ],
+)
+def test_a_wrong_type_or_padding_is_one_problem(properties: dict[str, object], expected: str) -> None:
+    found = problems(properties)
+    assert len(found) == 1, found
+    assert expected in found[0]
+
+
+def test_root_upstream_prefix_with_a_root_rule_is_the_same_as_leaving_it_out() -> None:
+    asked = {
+        "EcrRepositoryPrefix": "ROOT",
+        "UpstreamRegistryUrl": "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+        "UpstreamRepositoryPrefix": "ROOT",
+    }
+    spec = parse(asked)
+    assert spec.upstream_repository_prefix is None  # never sent: ECR refuses the pair
+    assert spec.effective_upstream_repository_prefix == "ROOT"
+    assert spec == parse({k: v for k, v in asked.items() if k != "UpstreamRepositoryPrefix"})
+
+
+@pytest.mark.parametrize("value", ["root", "root/"])
+def test_lowercase_root_is_refused_saying_what_was_meant(value: str) -> None:
+    (problem,) = problems(
+        {
+            "EcrRepositoryPrefix": "team",
+            "UpstreamRegistryUrl": "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+            "UpstreamRepositoryPrefix": value,
+        }
+    )
+    assert problem == (
+        f"UpstreamRepositoryPrefix '{value}' would be a literal prefix named 'root', not every upstream "
+        "repository: write ROOT (in capitals) for every upstream repository, or choose another name."
+    )
+    assert is_rule_id(value)  # ECR's rule: a 'root' rule made elsewhere can still be deleted
+
+
+@pytest.mark.parametrize(
+    ("name", "suggested"),
+    [
+        ("docker-hub-AbCdEf", "'ecr-pullthroughcache/docker-hub' and pass its ARN"),
+        ("hub", "'ecr-pullthroughcache/hub' and pass its ARN"),  # a partial ARN has no suffix
+    ],
+)
+def test_the_suggested_secret_name_is_the_one_to_create(name: str, suggested: str) -> None:
+    arn = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{name}"
+    (problem,) = problems({**DOCKER, "CredentialArn": arn})
+    assert problem.endswith(f"create the secret as {suggested}.")
+    assert ("random suffix '-AbCdEf'" in problem) == name.endswith("-AbCdEf")
+
+
+def test_the_unknown_property_message_names_cloudformations_properties_too() -> None:
+    found = problems({**DOCKER, "Tags": "x", "Colour": "blue", "ServiceTimout": "60"})
+    assert found == [
+        "Unknown property 'Tags': the properties are EcrRepositoryPrefix, UpstreamRegistryUrl, "
+        "UpstreamRegistry, UpstreamRepositoryPrefix, CredentialArn, CustomRoleArn, AdoptExisting, "
+        "ValidateCredentials, and CloudFormation's ServiceToken and ServiceTimeout.",
+        "Unknown property 'Colour': remove it.",
+        "Unknown property 'ServiceTimout': did you mean 'ServiceTimeout'?",
+    ]
+
+
+def test_null_means_unset_and_properties_that_are_not_an_object_are_one_problem() -> None:
+    spec = parse({**DOCKER, "UpstreamRegistry": None, "AdoptExisting": None})
+    assert spec.upstream_registry is None and spec.adopt_existing is False
+    with pytest.raises(InvalidProperties) as raised:
+        parse(["EcrRepositoryPrefix"])  # type: ignore[arg-type]
+    assert raised.value.problems == [
+        "The resource's Properties must be an object of properties, not ['EcrRepositoryPrefix']."
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# Long values never hide a problem (issue 8, item 13)
+# ---------------------------------------------------------------------------------------
+
+OURS = (
+    "EcrRepositoryPrefix",
+    "UpstreamRegistryUrl",
+    "UpstreamRegistry",
+    "UpstreamRepositoryPrefix",
+    "CredentialArn",
+    "CustomRoleArn",
+    "AdoptExisting",
+    "ValidateCredentials",
+)
+
+
+def reason_sent(properties: dict[str, object]) -> str:
+    """The Reason CloudFormation receives, through the provider's own answer body."""
+    from handler.response import FAILED, MAX_BODY_BYTES, build_body
+
+    event = {
+        "RequestId": "5a1e0c6e-0000-4000-8000-000000000000",
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/s/" + "0" * 36,
+        "LogicalResourceId": "Rule",
+    }
+    with pytest.raises(InvalidProperties) as raised:
+        parse(properties)
+    body = build_body(event, FAILED, str(raised.value), None, None)
+    assert len(body) <= MAX_BODY_BYTES
+    reason = json.loads(body)["Reason"]
+    assert isinstance(reason, str)
+    return reason
+
+
+@pytest.mark.parametrize("filler", ["x", "é", "日", "\U0001f600", "\udc80"])
+def test_every_property_at_3600_characters_is_named_in_the_reason(filler: str) -> None:
+    asked: dict[str, object] = {name: filler * 3600 for name in OURS}
+    asked["Unknown" + "N" * 3600] = "v"
+    reason = reason_sent(asked)
+    assert "(shortened" not in reason  # the provider's own list fits: nothing cut from its end
+    for name in OURS:
+        assert f") {name} " in reason, (name, reason)
+    assert "Unknown property 'UnknownNNN" in reason
+    assert "(3607 characters)" in reason  # the unknown name: its start and its length
+    assert "(3600 characters)" in reason
+
+
+def test_every_problem_is_named_even_when_there_are_many() -> None:
+    asked: dict[str, object] = {name: "Z" * 3600 for name in OURS}
+    asked.update({f"Extra{n}" + "q" * 500: "v" for n in range(12)})
+    reason = reason_sent(asked)
+    listed = int(reason.split(", ", 1)[1].split(" ", 1)[0])
+    assert listed == 20
+    for n in range(1, listed + 1):
+        assert f"({n}) " in reason
+    for name in OURS:
+        assert f") {name}" in reason, name
+
+
+@pytest.mark.parametrize(
+    ("name", "length", "expected"),
+    [
+        ("EcrRepositoryPrefix", 31, "is 31 characters long; it must be 2 to 30."),
+        ("UpstreamRepositoryPrefix", 31, "is 31 characters long; it must be 2 to 30."),
+        ("UpstreamRegistryUrl", 254, "is 254 characters long; it can be at most 253"),
+        ("CredentialArn", 613, "is 613 characters long; it must be 50 to 612"),
+        ("CustomRoleArn", 2049, "is 2049 characters long; it can be at most 2048"),
+        ("UpstreamRegistry", 26, "is not one ECR supports"),
+    ],
+)
+def test_every_length_is_checked_before_any_call(name: str, length: int, expected: str) -> None:
+    base = {
+        "EcrRepositoryPrefix": "x1",
+        "UpstreamRegistryUrl": "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+        "CredentialArn": SECRET,
+    }
+    (problem,) = problems({**base, name: "a" * length})
+    assert problem.startswith(f"{name} 'aaaa")
+    assert expected in problem
+
+
+def test_quoted_values_escape_what_does_not_print() -> None:
+    (problem,) = problems({**DOCKER, "EcrRepositoryPrefix": "a\tb\udc80"})
+    assert problem.startswith("EcrRepositoryPrefix 'a\\tb\\udc80' is not a valid repository prefix")
+    problem.encode()  # no lone surrogate left: the answer body can be encoded
+
+
+def test_past_what_fits_the_reason_says_how_many_more_there_are() -> None:
+    asked: dict[str, object] = {**DOCKER, **{f"Unknown{n:02}": "v" for n in range(60)}}
+    message = str(InvalidProperties(problems(asked)))
+    assert len(message) <= 1450
+    assert message.startswith("Invalid properties, 60 problems: (1) Unknown property 'Unknown00'")
+    listed = message.count("Unknown property")
+    assert 20 <= listed < 60
+    assert message.endswith(f"… and {60 - listed} more")
+
+
+def test_check_says_nothing_of_computed_values_or_what_depends_on_them() -> None:
+    from handler.properties import Problem, check
+
+    # the URL unknown: no kind, so no credential is asked for and ECR-only properties are fine
+    assert check({"EcrRepositoryPrefix": "hub", "CustomRoleArn": "r"}, {"UpstreamRegistryUrl"}) == [
+        Problem(
+            "CustomRoleArn 'r' is not an IAM role ARN: write arn:<partition>:iam::<account>:role/<name> "
+            "(e.g. !GetAtt MyRole.Arn).",
+            "CustomRoleArn",
+        )
+    ]
+    # a computed credential is a credential given; a computed name is still checked as a name
+    assert check({"EcrRepositoryPrefix": "hub", "UpstreamRegistryUrl": "ghcr.io"}, {"CredentialArn"}) == []
+    (unknown,) = check({"EcrRepositoryPrefix": "hub", "UpstreamRegistryUrl": "quay.io"}, {"Colour"})
+    assert str(unknown).startswith("Unknown property 'Colour'") and unknown.property == "Colour"

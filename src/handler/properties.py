@@ -1,67 +1,162 @@
-"""The resource's properties: CloudFormation's strings parsed into one immutable RuleSpec.
+"""The resource's properties: CloudFormation's strings checked against the contract
+(contract.py) and parsed into one immutable RuleSpec.
 
-Every check the ECR API would make is made here first, and every problem found is
-reported at once, each naming the property, the value and what to write instead.
+Every check the ECR API would make is made here first, and every problem found is reported
+at once, each naming the property, the value and what to write instead: one problem per
+mistake (a value of the wrong type is not also reported missing), every quoted value short
+enough that the whole list fits in the Reason CloudFormation shows.
+
+`check` also serves the cfn-lint rule (tools/cfn-lint-ptc), which runs a copy of this module,
+contract.py and upstreams.py (written by `./dev contract`): values that intrinsic functions
+compute are named in `computed`, count as given, and nothing is said about them.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from handler.upstreams import (
-    COMMON_MISTAKES,
+from .contract import (
+    BY_NAME,
+    CLOUDFORMATION_OWNED,
+    CREDENTIAL_ARN_MAX,
+    CREDENTIAL_ARN_PATTERN,
     ECR,
+    HOST_MAX,
+    MISTAKE_NOTES,
+    NAMES,
+    PREFIX_MAX,
+    PREFIX_MIN,
+    PREFIX_PATTERN,
+    PROPERTIES,
+    ROLE_ARN_MAX,
+    ROLE_ARN_PATTERN,
+    ROOT,
+    ROOT_LOOKALIKES,
+    SECRET_NAME_PREFIX,
+    Property,
+)
+from .upstreams import (
     REQUIRES_CREDENTIAL,
     SUPPORTED_URLS,
     UPSTREAM_REGISTRIES,
+    host_problem,
     infer_upstream_registry,
+    is_host_name,
+    meant_host,
 )
 
-ROOT = "ROOT"
-# The botocore model's pattern for ecrRepositoryPrefix and upstreamRepositoryPrefix.
-PREFIX_PATTERN = re.compile(
-    r"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"
-)
-PREFIX_MIN, PREFIX_MAX = 2, 30
-# The botocore model's pattern for credentialArn, and the parts of it we explain separately.
-CREDENTIAL_ARN_PATTERN = re.compile(
-    r"^arn:aws(-\w+)*:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr\-pullthroughcache\/[a-zA-Z0-9\/_+=.@-]+$"
-)
-CREDENTIAL_ARN_MIN, CREDENTIAL_ARN_MAX = 50, 612
-SECRET_NAME_PREFIX = "ecr-pullthroughcache/"
+__all__ = [
+    "CLOUDFORMATION_OWNED",
+    "KNOWN",
+    "ROOT",
+    "InvalidProperties",
+    "Problem",
+    "RuleSpec",
+    "canonical_prefix",
+    "check",
+    "describe_problems",
+    "is_rule_id",
+    "parse",
+    "quoted",
+]
+
+KNOWN = NAMES
+URL = "UpstreamRegistryUrl"
 _SECRET_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):secretsmanager:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):"
-    r"secret:(?P<name>.+)$"
+    r"arn:(?P<partition>aws[a-z-]*):secretsmanager:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):"
+    r"secret:(?P<name>.+)"
 )
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$")
-ROLE_ARN_MAX = 2048
-_LAMBDA_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):function:")
+_RANDOM_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}")  # Secrets Manager's, at the end of every secret ARN
+_LAMBDA_ARN = re.compile(r"arn:aws[a-z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):function:.+")
 
-REQUIRED = ("EcrRepositoryPrefix", "UpstreamRegistryUrl")
-OPTIONAL_STRINGS = ("UpstreamRegistry", "UpstreamRepositoryPrefix", "CredentialArn", "CustomRoleArn")
-BOOLEANS = ("AdoptExisting", "ValidateCredentials")
-# Every custom resource carries these; they are CloudFormation's, not ours.
-CLOUDFORMATION_OWNED = ("ServiceToken", "ServiceTimeout")
-KNOWN = REQUIRED + OPTIONAL_STRINGS + BOOLEANS
+# How much of the Reason the problems may take. response.py keeps the first 1500 characters
+# of a Reason (MAX_REASON_CHARS) and keeps the whole body under 4096 bytes, of which the ids,
+# the stack's ARN and the JSON around them take under 1000.
+REASON_CHARS = 1450
+REASON_BYTES = 3000
+# A value longer than QUOTE_MAX characters is quoted by its first QUOTE_KEEP and its length.
+QUOTE_MAX, QUOTE_KEEP = 100, 40
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mistake: the sentence that says it, which starts with the property's name, and the
+    property whose value shows it (None: the properties as a whole)."""
+
+    message: str
+    property: str | None = None
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class InvalidProperties(Exception):
     """The properties cannot be used; `problems` holds one sentence per problem."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__(describe_problems(problems))
+    def __init__(self, found: Sequence[Problem | str]) -> None:
+        self.found = [p if isinstance(p, Problem) else Problem(p) for p in found]
+        self.problems = [p.message for p in self.found]
+        super().__init__(describe_problems(self.problems))
 
 
-def describe_problems(problems: list[str]) -> str:
-    if len(problems) == 1:
-        return f"Invalid properties: {problems[0]}"
-    numbered = " ".join(f"({n}) {p}" for n, p in enumerate(problems, 1))
-    return f"Invalid properties, {len(problems)} problems: {numbered}"
+def describe_problems(problems: Sequence[str]) -> str:
+    """All the problems in one text that fits the Reason: when it is too long, each problem is
+    shortened to the same share, keeping its start (the property and the mistake)."""
+
+    def text(share: int, listed: int) -> str:
+        items = [_cut(p, share) for p in problems[:listed]]
+        if len(problems) == 1:
+            return f"Invalid properties: {items[0]}"
+        numbered = " ".join(f"({n}) {p}" for n, p in enumerate(items, 1))
+        more = f" … and {len(problems) - listed} more" if listed < len(problems) else ""
+        return f"Invalid properties, {len(problems)} problems: {numbered}{more}"
+
+    longest = max((len(p) for p in problems), default=0)
+    listed = len(problems)
+    while listed > 1 and not _fits(text(40, listed)):
+        listed -= 1
+    low, high = min(40, longest), longest  # the largest share that fits
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if _fits(text(middle, listed)) else (low, middle - 1)
+    return text(low, listed)
+
+
+def _fits(text: str) -> bool:
+    return len(text) <= REASON_CHARS and len(text.encode("utf-8", "surrogatepass")) <= REASON_BYTES
+
+
+def _cut(problem: str, share: int) -> str:
+    return problem if len(problem) <= share else problem[: max(share - 1, 1)].rstrip() + "…"
+
+
+def quoted(value: str, say_length: bool = True) -> str:
+    """`value` as a problem quotes it: characters that do not print escaped, and a long value
+    shortened to its start, followed by its length."""
+    shown = []
+    width = 0
+    for character in value:
+        text = character if character.isprintable() else ascii(character)[1:-1]
+        shown.append(text)
+        width += len(text)
+        if width > QUOTE_MAX:
+            break
+    if width <= QUOTE_MAX:
+        return f"'{''.join(shown)}'"
+    start = "".join(shown)[:QUOTE_KEEP]
+    return f"'{start}…' ({len(value)} characters)" if say_length else f"'{start}…'"
+
+
+def _shown(value: Any) -> str:
+    """A value of any type, as a problem shows it."""
+    if isinstance(value, str):
+        return quoted(value)
+    text = repr(value)
+    return text if len(text) <= QUOTE_MAX else f"{text[:QUOTE_KEEP]}… ({len(text)} characters)"
 
 
 @dataclass(frozen=True)
@@ -95,225 +190,409 @@ def canonical_prefix(prefix: str) -> str:
     return prefix if prefix == ROOT else prefix.rstrip("/")
 
 
-def prefix_problem(name: str, value: str) -> str | None:
-    """Why `value` cannot be a repository prefix, or None when it can."""
-    if not PREFIX_MIN <= len(value) <= PREFIX_MAX:
-        return f"{name} '{value}' is {len(value)} characters long; it must be {PREFIX_MIN} to {PREFIX_MAX}."
-    if not PREFIX_PATTERN.match(value):
-        suggestion = suggest_prefix(value)
-        hint = "use lowercase letters and digits, with '.', '_', '-' or '/' only between them"
-        if suggestion:
-            hint += f", e.g. '{suggestion}'"
-        return f"{name} '{value}' is not a valid repository prefix: {hint} (or ROOT for the whole registry)."
-    return None
+def is_rule_id(physical_id: str | None) -> bool:
+    """True when a PhysicalResourceId can name a rule (ids of failed Creates never can). ECR's
+    own rule, not the provider's stricter one: a rule 'root' made elsewhere is still a rule."""
+    return (
+        bool(physical_id)
+        and PREFIX_MIN <= len(str(physical_id)) <= PREFIX_MAX
+        and re.fullmatch(PREFIX_PATTERN, str(physical_id)) is not None
+    )
 
 
 def suggest_prefix(value: str) -> str | None:
     """A valid prefix close to `value`, or None."""
     words = [w for w in re.split(r"[^a-z0-9/]+", value.lower()) if w]
     suggestion = re.sub(r"/+", "/", "-".join(words).strip("/")).replace("-/", "/").replace("/-", "/")
-    if PREFIX_MIN <= len(suggestion) <= PREFIX_MAX and PREFIX_PATTERN.match(suggestion):
+    if PREFIX_MIN <= len(suggestion) <= PREFIX_MAX and re.fullmatch(PREFIX_PATTERN, suggestion):
         return suggestion
     return None
 
 
-def is_rule_id(physical_id: str | None) -> bool:
-    """True when a PhysicalResourceId can name a rule (ids of failed Creates never can)."""
-    return bool(physical_id) and prefix_problem("id", str(physical_id)) is None
-
-
 def parse(properties: Mapping[str, Any]) -> RuleSpec:
     """Parse ResourceProperties into a RuleSpec, or raise InvalidProperties listing every problem."""
-    problems: list[str] = []
-    problems += _unknown_names(properties)
-    values: dict[str, str | None] = {}
-    for name in REQUIRED + OPTIONAL_STRINGS:
-        values[name] = _string(properties, name, problems)
-    flags = {name: _boolean(properties, name, problems) for name in BOOLEANS}
-    for name in REQUIRED:
-        if name in properties and not values[name]:
-            problems.append(f"{name} is empty; it is required.")
-        elif name not in properties:
-            problems.append(f"{name} is required and missing.")
-    problems += _check_values(values, _service_token_location(properties))
-    if problems:
-        raise InvalidProperties(problems)
-    prefix, url = values["EcrRepositoryPrefix"], values["UpstreamRegistryUrl"]
-    assert prefix and url  # guaranteed by the checks above
+    if not isinstance(properties, Mapping):
+        raise InvalidProperties(
+            [Problem(f"The resource's Properties must be an object of properties, not {_shown(properties)}.")]
+        )
+    found, values = _examine(properties, ())
+    if found:
+        raise InvalidProperties(found)
+    text = values.known
+    upstream_prefix = text.get("UpstreamRepositoryPrefix")
+    if text["EcrRepositoryPrefix"] == ROOT and upstream_prefix == ROOT:
+        upstream_prefix = None  # the same rule; ECR refuses the pair when it is sent
     return RuleSpec(
-        ecr_repository_prefix=prefix,
-        upstream_registry_url=url,
-        upstream_registry=values["UpstreamRegistry"],
-        upstream_repository_prefix=values["UpstreamRepositoryPrefix"],
-        credential_arn=values["CredentialArn"],
-        custom_role_arn=values["CustomRoleArn"],
-        adopt_existing=flags["AdoptExisting"],
-        validate_credentials=flags["ValidateCredentials"],
+        ecr_repository_prefix=text["EcrRepositoryPrefix"],
+        upstream_registry_url=text[URL],
+        upstream_registry=text.get("UpstreamRegistry"),
+        upstream_repository_prefix=upstream_prefix,
+        credential_arn=text.get("CredentialArn"),
+        custom_role_arn=text.get("CustomRoleArn"),
+        adopt_existing=values.flags.get("AdoptExisting", False),
+        validate_credentials=values.flags.get("ValidateCredentials", False),
     )
 
 
-def _unknown_names(properties: Mapping[str, Any]) -> list[str]:
-    problems = []
-    for name in properties:
-        if name in KNOWN or name in CLOUDFORMATION_OWNED:
+def check(properties: Mapping[str, Any], computed: Collection[str] = ()) -> list[Problem]:
+    """Every problem with `properties`, one per mistake. The values of the properties named in
+    `computed` are not known (intrinsic functions compute them at deploy time): they count as
+    given, and nothing is said of them or of what depends on them."""
+    return _examine(properties, computed)[0]
+
+
+@dataclass
+class _Values:
+    known: dict[str, str] = field(default_factory=dict)  # valid and set
+    flags: dict[str, bool] = field(default_factory=dict)
+    unknown: set[str] = field(default_factory=set)  # given, but computed or already reported
+    literal: set[str] = field(default_factory=set)  # given as a literal, valid or not, and not empty
+
+    def given(self, name: str) -> bool:
+        return name in self.known or name in self.unknown
+
+
+def _examine(properties: Mapping[str, Any], computed: Collection[str]) -> tuple[list[Problem], _Values]:
+    found = _unknown_names([*properties, *(c for c in computed if c not in properties)])
+    values = _Values()
+    for prop in PROPERTIES:
+        if prop.name in computed:
+            values.unknown.add(prop.name)
             continue
-        by_case = [k for k in KNOWN if k.lower() == str(name).lower()]
-        close = by_case or difflib.get_close_matches(str(name), KNOWN, n=1, cutoff=0.6)
+        if prop.name not in properties:
+            if prop.required:
+                found.append(Problem(f"{prop.name} is required and missing.", None))
+            continue
+        raw = properties[prop.name]
+        if raw not in (None, ""):
+            values.literal.add(prop.name)
+        problem = _read(prop, raw, values)
+        if problem is not None:
+            values.unknown.add(prop.name)
+            found.append(problem)
+    location = None if "ServiceToken" in computed else _service_token_location(properties)
+    found += _check_values(values, location)
+    return found, values
+
+
+def _unknown_names(names: Sequence[Any]) -> list[Problem]:
+    found = []
+    listed = False
+    for name in names:
+        if name in NAMES or name in CLOUDFORMATION_OWNED:
+            continue
+        text = str(name)
+        candidates = (*NAMES, *CLOUDFORMATION_OWNED)
+        by_case = [k for k in candidates if k.lower() == text.lower()]
+        close = by_case or difflib.get_close_matches(text[:QUOTE_MAX], candidates, n=1, cutoff=0.6)
         if close:
-            problems.append(f"Unknown property '{name}': did you mean '{close[0]}'?")
+            found.append(Problem(f"Unknown property {quoted(text)}: did you mean '{close[0]}'?", text))
+        elif not listed:
+            listed = True
+            found.append(
+                Problem(
+                    f"Unknown property {quoted(text)}: the properties are {', '.join(NAMES)}, and "
+                    f"CloudFormation's {' and '.join(CLOUDFORMATION_OWNED)}.",
+                    text,
+                )
+            )
         else:
-            problems.append(f"Unknown property '{name}': the properties are {', '.join(KNOWN)}.")
-    return problems
+            found.append(Problem(f"Unknown property {quoted(text)}: remove it.", text))
+    return found
 
 
-def _string(properties: Mapping[str, Any], name: str, problems: list[str]) -> str | None:
-    value = properties.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        problems.append(f"{name} must be a string, not {type(value).__name__} {value!r}.")
-        return None
-    text = str(value)
-    if text != text.strip():
-        problems.append(f"{name} '{text}' has leading or trailing spaces: write '{text.strip()}'.")
-        return None
-    return text or None  # an empty optional value means "not set"
-
-
-def _boolean(properties: Mapping[str, Any], name: str, problems: list[str]) -> bool:
-    value = properties.get(name, False)
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    if value == "":
-        return False
-    problems.append(f"{name} must be 'true' or 'false', not {value!r}.")
-    return False
+def _read(prop: Property, raw: Any, values: _Values) -> Problem | None:
+    """Store a valid value in `values`, or say what is wrong with its type or spacing."""
+    name = prop.name
+    if prop.boolean:
+        if raw is None:
+            return None
+        if isinstance(raw, bool):
+            values.flags[name] = raw
+            return None
+        if isinstance(raw, str) and raw.isascii() and raw.lower() in ("true", "false", ""):
+            values.flags[name] = raw.lower() == "true"
+            return None
+        return Problem(f"{name} must be 'true' or 'false', not {_shown(raw)}.", name)
+    if raw is None or raw == "":
+        return Problem(f"{name} is empty; it is required.", name) if prop.required else None
+    if not isinstance(raw, str):
+        return Problem(f"{name} must be a string, not {type(raw).__name__} {_shown(raw)}.", name)
+    if not raw.strip():
+        need = "it is required" if prop.required else "leave it out or give a value"
+        return Problem(f"{name} {quoted(raw)} is only spaces; {need}.", name)
+    if raw != raw.strip():
+        return Problem(
+            f"{name} {quoted(raw)} has leading or trailing spaces: write {quoted(raw.strip())}.", name
+        )
+    values.known[name] = raw
+    return None
 
 
 def _service_token_location(properties: Mapping[str, Any]) -> tuple[str, str] | None:
     """(region, account) of the provider, read from the ServiceToken when it is a Lambda ARN."""
-    match = _LAMBDA_ARN.match(str(properties.get("ServiceToken", "")))
+    token = properties.get("ServiceToken")
+    match = _LAMBDA_ARN.fullmatch(token) if isinstance(token, str) else None
     return (match["region"], match["account"]) if match else None
 
 
-def _check_values(values: Mapping[str, str | None], location: tuple[str, str] | None) -> list[str]:
-    problems: list[str] = []
-    prefix = values["EcrRepositoryPrefix"]
-    url = values["UpstreamRegistryUrl"]
-    registry = values["UpstreamRegistry"]
-    upstream_prefix = values["UpstreamRepositoryPrefix"]
-    credential = values["CredentialArn"]
-    role = values["CustomRoleArn"]
+def _check_values(values: _Values, location: tuple[str, str] | None) -> list[Problem]:
+    found: list[Problem] = []
 
-    if prefix and (problem := prefix_problem("EcrRepositoryPrefix", prefix)):
-        problems.append(problem)
-    if upstream_prefix and (problem := prefix_problem("UpstreamRepositoryPrefix", upstream_prefix)):
-        problems.append(problem)
+    def report(problem: Problem | None, name: str) -> None:
+        if problem is not None:
+            found.append(problem)
+            values.known.pop(name, None)
+            values.unknown.add(name)
 
-    if registry is not None and registry not in UPSTREAM_REGISTRIES:
-        close = difflib.get_close_matches(registry.lower(), UPSTREAM_REGISTRIES, n=1, cutoff=0.5)
-        hint = f"did you mean '{close[0]}'? " if close else ""
-        problems.append(
-            f"UpstreamRegistry '{registry}' is not one ECR supports: {hint}use one of "
-            f"{', '.join(UPSTREAM_REGISTRIES)}, or leave it out to let ECR infer it from the URL."
+    prefix = values.known.get("EcrRepositoryPrefix")
+    if prefix is not None:
+        report(_prefix_problem(BY_NAME["EcrRepositoryPrefix"], prefix), "EcrRepositoryPrefix")
+
+    if "UpstreamRegistry" in values.known:
+        report(_registry_problem(values.known["UpstreamRegistry"]), "UpstreamRegistry")
+    kinds = _upstream_kinds(values, found)
+    kind = kinds[0] if len(kinds) == 1 else None
+
+    for prop in PROPERTIES:  # the ECR-only properties, given for another kind: any value is wrong
+        if prop.only_for and kinds and prop.only_for not in kinds and prop.name in values.literal:
+            found.append(
+                Problem(
+                    f"{prop.name} is only for ECR upstreams ({prop.only_for}); this upstream is "
+                    f"{' or '.join(kinds)}: "
+                    f"remove {prop.name}.",
+                    prop.name,
+                )
+            )
+            values.known.pop(prop.name, None)
+            values.unknown.add(prop.name)
+
+    upstream_prefix = values.known.get("UpstreamRepositoryPrefix")
+    if upstream_prefix is not None:
+        name = "UpstreamRepositoryPrefix"
+        report(_prefix_problem(BY_NAME[name], upstream_prefix), name)
+    upstream_prefix = values.known.get("UpstreamRepositoryPrefix")
+    if values.known.get("EcrRepositoryPrefix") == ROOT and upstream_prefix not in (None, ROOT):
+        found.append(
+            Problem(
+                "UpstreamRepositoryPrefix cannot be set when EcrRepositoryPrefix is ROOT (a ROOT rule "
+                "caches the whole upstream registry): set a specific EcrRepositoryPrefix, or remove "
+                "UpstreamRepositoryPrefix.",
+                "UpstreamRepositoryPrefix",
+            )
         )
-        registry = None
-        effective = None
+
+    credential = values.known.get("CredentialArn")
+    if credential is not None:
+        found += _credential_problems(credential, location)
+    elif kind in REQUIRES_CREDENTIAL and not values.given("CredentialArn"):
+        url = values.known.get(URL)
+        upstream = f" ({quoted(url)})" if url else ""
+        found.append(
+            Problem(
+                f"CredentialArn is required for {kind} upstreams{upstream}: store the registry's "
+                f"username and accessToken in a Secrets Manager secret named "
+                f"'{SECRET_NAME_PREFIX}<name>' and pass its ARN (e.g. !Ref MySecret).",
+                "CredentialArn",
+            )
+        )
+
+    role = values.known.get("CustomRoleArn")
+    if role is not None:
+        if len(role) > ROLE_ARN_MAX:
+            fix = "pass the role's ARN (e.g. !GetAtt MyRole.Arn)"
+            found.append(_too_long(BY_NAME["CustomRoleArn"], role, fix))
+        elif not re.fullmatch(ROLE_ARN_PATTERN, role):
+            found.append(
+                Problem(
+                    f"CustomRoleArn {quoted(role)} is not an IAM role ARN: write "
+                    f"arn:<partition>:iam::<account>:role/<name> (e.g. !GetAtt MyRole.Arn).",
+                    "CustomRoleArn",
+                )
+            )
+    return found
+
+
+def _too_long(prop: Property, value: str, fix: str) -> Problem:
+    if prop.min_length > 1:
+        allowed = f"it must be {prop.min_length} to {prop.max_length}"
     else:
-        effective = registry
-    if url:
-        effective, url_problems = _check_url(url, registry)
-        problems += url_problems
+        allowed = f"it can be at most {prop.max_length}"
+    return Problem(
+        f"{prop.name} {quoted(value, say_length=False)} is {_characters(len(value))} long; {allowed}: {fix}.",
+        prop.name,
+    )
 
-    if effective in REQUIRES_CREDENTIAL and not credential:
-        problems.append(
-            f"CredentialArn is required for {effective} upstreams ({url}): store the registry's "
-            f"username and accessToken in a Secrets Manager secret named "
-            f"'{SECRET_NAME_PREFIX}<name>' and pass its ARN (e.g. !Ref MySecret)."
+
+def _characters(count: int) -> str:
+    return "1 character" if count == 1 else f"{count} characters"
+
+
+def _registry_problem(registry: str) -> Problem | None:
+    if registry in UPSTREAM_REGISTRIES:
+        return None
+    close = difflib.get_close_matches(registry[:QUOTE_MAX].lower(), UPSTREAM_REGISTRIES, n=1, cutoff=0.5)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return Problem(
+        f"UpstreamRegistry {quoted(registry)} is not one ECR supports: {hint}use one of "
+        f"{', '.join(UPSTREAM_REGISTRIES)}, or leave it out to let ECR infer it from the URL.",
+        "UpstreamRegistry",
+    )
+
+
+def _upstream_kinds(values: _Values, found: list[Problem]) -> tuple[str, ...]:
+    """The upstream kinds the rule may be for (one, or two when UpstreamRegistry and the URL
+    disagree; none when neither is known), after checking the URL against them: an
+    UpstreamRegistry given must be the URL's kind, and the URL a host ECR accepts for it."""
+    registry = values.known.get("UpstreamRegistry")
+    url = values.known.get(URL)
+    if url is None:
+        return (registry,) if registry else ()
+    host, faults = meant_host(url)
+    kinds: tuple[str, ...] = (registry,) if registry else ()
+    if len(url) > HOST_MAX and not is_host_name(host):
+        fix = "write the upstream registry's host name alone"
+        problem: Problem | None = _too_long(BY_NAME[URL], url, fix)
+    elif not is_host_name(host):
+        problem = Problem(
+            f"{URL} {quoted(url)} is not a host name: write the upstream registry's host name alone "
+            f"(ECR caches {SUPPORTED_URLS}).",
+            URL,
         )
-    if credential:
-        problems += _check_credential_arn(credential, location)
-    if role:
-        if effective is not None and effective != ECR:
-            problems.append(
-                f"CustomRoleArn is only for ECR upstreams (another account's registry); "
-                f"this upstream is {effective}: remove CustomRoleArn."
+    else:
+        inferred = infer_upstream_registry(host)
+        kind_problem = None
+        if registry is not None and inferred is not None and inferred != registry:
+            found.append(
+                Problem(
+                    f"UpstreamRegistry {quoted(registry)} does not match {URL} {quoted(url)}, which is "
+                    f"a {inferred} upstream: set UpstreamRegistry to '{inferred}' or leave it out.",
+                    "UpstreamRegistry",
+                )
             )
-        elif len(role) > ROLE_ARN_MAX or not _ROLE_ARN.match(role):
-            problems.append(
-                f"CustomRoleArn '{role}' is not an IAM role ARN: write "
-                f"arn:<partition>:iam::<account>:role/<name> (e.g. !GetAtt MyRole.Arn)."
-            )
-    if upstream_prefix:
-        if effective is not None and effective != ECR:
-            problems.append(
-                f"UpstreamRepositoryPrefix is only for ECR upstreams; this upstream is "
-                f"{effective}: remove UpstreamRepositoryPrefix."
-            )
-        elif prefix == ROOT:
-            problems.append(
-                "UpstreamRepositoryPrefix cannot be set when EcrRepositoryPrefix is ROOT: "
-                "set a specific EcrRepositoryPrefix, or remove UpstreamRepositoryPrefix."
-            )
-    return problems
+            values.known.pop("UpstreamRegistry")
+            values.unknown.add("UpstreamRegistry")
+            kinds = (registry, inferred)  # which of the two is meant is not known
+        else:
+            kind_problem = host_problem(host, registry)
+            kind = registry or inferred
+            kinds = (kind,) if kind else ()
+        if kind_problem is not None:
+            problem = Problem(f"{URL} {quoted(url)} {kind_problem}.", URL)
+        elif faults:
+            problem = _url_shape_problem(url, host, faults)
+        else:
+            problem = None
+    if problem is not None:
+        found.append(problem)
+        values.known.pop(URL)
+        values.unknown.add(URL)
+    return kinds
 
 
-def _check_url(url: str, registry: str | None) -> tuple[str | None, list[str]]:
-    """The effective upstream registry for `url`, and any problems with the URL."""
-    if "://" in url or url.endswith("/"):
-        host = url.split("://", 1)[-1].strip("/")
-        return registry, [
-            f"UpstreamRegistryUrl '{url}' must be a registry host name without a scheme or "
-            f"path: write '{host}'."
-        ]
-    inferred = infer_upstream_registry(url)
-    if inferred is None and registry is None:
-        better = COMMON_MISTAKES.get(url.lower())
-        hint = f"write '{better}'" if better else f"use one of {SUPPORTED_URLS}, or set UpstreamRegistry"
-        # check the rest as if the URL were the one meant, so all problems show at once
-        meant = infer_upstream_registry(better) if better else None
-        return meant, [f"UpstreamRegistryUrl '{url}' is not an upstream ECR knows: {hint}."]
-    if registry is not None and inferred is not None and inferred != registry:
-        return registry, [
-            f"UpstreamRegistry '{registry}' does not match UpstreamRegistryUrl '{url}', which is a "
-            f"{inferred} upstream: set UpstreamRegistry to '{inferred}' or leave it out."
-        ]
-    return registry or inferred, []
+def _url_shape_problem(url: str, host: str, faults: Collection[str]) -> Problem:
+    """The URL means `host`, but carries more, or is a common mistake for it (faults:
+    'scheme', 'path', 'port', 'capitals', 'mistake')."""
+    parts = [f for f in ("scheme", "path", "port") if f in faults]
+    has = [f"a {f}" for f in parts] + (["capital letters"] if "capitals" in faults else [])
+    write = f"write '{host}'"
+    if has:
+        drop = f"drop the {parts[0]}" if len(parts) == 1 else "drop them" if parts else ""
+        fix = f"{drop}, {write}" if drop else write
+        why = (
+            " (ECR stores the URL as it is sent, and later updates compare it exactly)"
+            if "capitals" in faults and not parts
+            else ""
+        )
+        return Problem(f"{URL} {quoted(url)} has {_and(has)}: {fix}{why}.", URL)
+    note = MISTAKE_NOTES.get(url.lower())
+    because = f" ({note})" if note else ""
+    return Problem(f"{URL} {quoted(url)} is not the host ECR pulls from{because}: {write}.", URL)
 
 
-def _check_credential_arn(arn: str, location: tuple[str, str] | None) -> list[str]:
-    match = _SECRET_ARN.match(arn)
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _prefix_problem(prop: Property, value: str) -> Problem | None:
+    """Why `value` cannot be this repository prefix, or None when it can."""
+    name = prop.name
+    if not PREFIX_MIN <= len(value) <= PREFIX_MAX:
+        return Problem(
+            f"{name} {quoted(value, say_length=False)} is {_characters(len(value))} long; it must be "
+            f"{PREFIX_MIN} to {PREFIX_MAX}.",
+            name,
+        )
+    if value in ROOT_LOOKALIKES:
+        meant = "the whole registry" if name == "EcrRepositoryPrefix" else "every upstream repository"
+        return Problem(
+            f"{name} {quoted(value)} would be a literal prefix named 'root', not {meant}: write ROOT "
+            f"(in capitals) for {meant}, or choose another name.",
+            name,
+        )
+    if not re.fullmatch(PREFIX_PATTERN, value):
+        suggestion = suggest_prefix(value)
+        hint = "use lowercase letters and digits, with '.', '_', '-' or '/' only between them"
+        if suggestion:
+            hint += f", e.g. '{suggestion}'"
+        return Problem(
+            f"{name} {quoted(value)} is not a valid repository prefix: {hint} "
+            "(or ROOT for the whole registry).",
+            name,
+        )
+    return None
+
+
+def _credential_problems(arn: str, location: tuple[str, str] | None) -> list[Problem]:
+    name = "CredentialArn"
+    if len(arn) > CREDENTIAL_ARN_MAX:
+        return [_too_long(BY_NAME[name], arn, "pass the secret's ARN (e.g. !Ref MySecret)")]
+    match = _SECRET_ARN.fullmatch(arn)
     if not match:
         return [
-            f"CredentialArn '{arn}' is not a Secrets Manager secret ARN: pass the secret's ARN, "
-            f"arn:<partition>:secretsmanager:<region>:<account>:secret:{SECRET_NAME_PREFIX}<name> "
-            f"(e.g. !Ref MySecret)."
-        ]
-    problems = []
-    if not match["name"].startswith(SECRET_NAME_PREFIX):
-        problems.append(
-            f"CredentialArn names the secret '{match['name']}', but ECR only reads secrets whose "
-            f"name starts with '{SECRET_NAME_PREFIX}': create the secret as "
-            f"'{SECRET_NAME_PREFIX}{match['name']}' and pass that ARN."
-        )
-    elif not CREDENTIAL_ARN_MIN <= len(arn) <= CREDENTIAL_ARN_MAX:
-        problems.append(
-            f"CredentialArn '{arn}' is {len(arn)} characters long; ECR accepts "
-            f"{CREDENTIAL_ARN_MIN} to {CREDENTIAL_ARN_MAX}: pass the secret's full ARN."
-        )
-    elif not CREDENTIAL_ARN_PATTERN.match(arn):
-        problems.append(
-            f"CredentialArn '{arn}' has characters ECR does not accept in a secret name: "
-            "use letters, digits and / _ + = . @ -."
-        )
-    if location is not None:
-        region, account = location
-        if (match["region"], match["account"]) != (region, account):
-            problems.append(
-                f"CredentialArn's secret is in {match['region']}/{match['account']}, but the rule "
-                f"is created in {region}/{account}: ECR reads secrets only from the rule's own "
-                "account and Region; create the secret there."
+            Problem(
+                f"CredentialArn {quoted(arn)} is not a Secrets Manager secret ARN: pass the secret's ARN, "
+                f"arn:<partition>:secretsmanager:<region>:<account>:secret:{SECRET_NAME_PREFIX}<name> "
+                f"(e.g. !Ref MySecret).",
+                name,
             )
-    return problems
+        ]
+    secret = match["name"]
+    if not secret.startswith(SECRET_NAME_PREFIX):
+        base = secret
+        suffix = _RANDOM_SUFFIX.search(secret)
+        if suffix and suffix.end() == len(secret) and suffix.start() > 0:
+            base = secret[: suffix.start()]
+        added = ""
+        if suffix and base != secret:
+            added = f" (its ARN adds Secrets Manager's random suffix {quoted(suffix[0])})"
+        return [
+            Problem(
+                f"CredentialArn names the secret {quoted(base)}{added}, but ECR only reads secrets whose "
+                f"name starts with '{SECRET_NAME_PREFIX}': create the secret as "
+                f"{quoted(SECRET_NAME_PREFIX + base)} and pass its ARN.",
+                name,
+            )
+        ]
+    # (shorter than CREDENTIAL_ARN_MIN cannot be: the parts already matched are longer)
+    found = []
+    if not re.fullmatch(CREDENTIAL_ARN_PATTERN, arn):
+        found.append(
+            Problem(
+                f"CredentialArn {quoted(arn)} is not a secret ARN ECR accepts: "
+                f"arn:<partition>:secretsmanager:<region>:<account>:secret:{SECRET_NAME_PREFIX}<name>, "
+                "the name of letters, digits and / _ + = . @ -.",
+                name,
+            )
+        )
+    if location is not None and (match["region"], match["account"]) != location:
+        region, account = location
+        found.append(
+            Problem(
+                f"CredentialArn's secret is in {quoted(match['region'])}/{match['account']}, but the rule "
+                f"is created in {region}/{account}: ECR reads secrets only from the rule's own "
+                "account and Region; create the secret there.",
+                name,
+            )
+        )
+    return found

@@ -85,8 +85,9 @@ def _strings(data: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _encode(body: Mapping[str, Any]) -> bytes:
-    """ASCII JSON: any string a request carries (a lone surrogate included) can be sent back."""
-    return json.dumps(body, ensure_ascii=True, separators=(",", ":")).encode()
+    """UTF-8 JSON; a lone surrogate (which UTF-8 cannot hold) is written as its JSON escape, so
+    any string a request carries can be sent back."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "backslashreplace")
 
 
 def put(

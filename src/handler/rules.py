@@ -108,8 +108,10 @@ def changes(held: Rule, asked: RuleSpec) -> list[Change]:
 
     if canonical_prefix(held.ecr_repository_prefix) != canonical_prefix(asked.ecr_repository_prefix):
         compare("EcrRepositoryPrefix", held.ecr_repository_prefix, asked.ecr_repository_prefix, False)
-    if held.upstream_registry_url is not None:
-        compare("UpstreamRegistryUrl", held.upstream_registry_url, asked.upstream_registry_url, False)
+    held_url = held.upstream_registry_url
+    if held_url is not None and held_url.lower() != asked.upstream_registry_url:
+        # a host is case-insensitive: a rule an older provider made as 'Quay.IO' is 'quay.io'
+        compare("UpstreamRegistryUrl", held_url, asked.upstream_registry_url, False)
     if held.upstream_registry is not None and asked.effective_upstream_registry is not None:
         compare("UpstreamRegistry", held.upstream_registry, asked.effective_upstream_registry, False)
     if held.upstream_registry_url is not None:  # a full answer: compare the upstream prefix too

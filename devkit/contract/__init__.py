@@ -1,0 +1,1 @@
+"""./dev contract: what follows from the property contract (src/handler/contract.py)."""

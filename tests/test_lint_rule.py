@@ -1,0 +1,242 @@
+"""The cfn-lint rule package (tools/cfn-lint-ptc), through the real cfn-lint.
+
+The `tools` tests build the package's wheel and install it into a directory of its own (no
+index, no network), then run .venv-tools' cfn-lint with only that directory on PYTHONPATH, as
+a user who installed it would: none of the Lambda's code is importable there. Every example
+template is clean; each class of mistake in tests/lint/mistakes.yaml is found at the line its
+comment announces, and nothing else is. The pure part (what a template value sends) runs here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfn_lint_ptc import check, schema
+from cfn_lint_ptc.values import COMPUTED, sent
+
+from handler.contract import json_schema
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "tools" / "cfn-lint-ptc"
+LINT = ROOT / "tests" / "lint"
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+RULE = "E9101"
+
+
+# ---------------------------------------------------------------------------------------
+# Pure: values as CloudFormation sends them, and the package's own API
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("quay.io", "quay.io"),
+        (True, "true"),
+        (False, "false"),
+        (12, "12"),
+        (None, None),
+        (["a"], ["a"]),
+        ({"Ref": "Prefix"}, COMPUTED),
+        ({"Ref": "AWS::Region"}, COMPUTED),
+        ({"Fn::GetAtt": ["Role", "Arn"]}, COMPUTED),
+        ({"Fn::ImportValue": "x"}, COMPUTED),
+        ({"Fn::FindInMap": ["M", "k", "v"]}, COMPUTED),
+        ({"Fn::Sub": "plain"}, "plain"),
+        ({"Fn::Sub": "a-${!Literal}"}, "a-${Literal}"),
+        ({"Fn::Sub": "${AWS::AccountId}.dkr.ecr"}, COMPUTED),
+        ({"Fn::Sub": ["${Host}.io", {"Host": "quay"}]}, "quay.io"),
+        ({"Fn::Sub": ["${Host}.io", {"Host": {"Ref": "H"}}]}, COMPUTED),
+        ({"Fn::Join": [".", ["quay", "io"]]}, "quay.io"),
+        ({"Fn::Join": [".", ["quay", {"Ref": "Tld"}]]}, COMPUTED),
+        ({"Fn::Join": [".", {"Fn::Split": [",", "a,b"]}]}, COMPUTED),
+        ({"Key": "value"}, {"Key": "value"}),  # a literal object: CloudFormation sends it as one
+    ],
+)
+def test_what_a_template_value_sends(value: Any, expected: Any) -> None:
+    assert sent(value) == expected
+
+
+def test_the_package_offers_the_contracts_checks_and_schema_without_cfn_lint() -> None:
+    assert schema() == json_schema()
+    (problem,) = check({"EcrRepositoryPrefix": "hub", "UpstreamRegistryUrl": "docker.io"}, {"CredentialArn"})
+    assert problem.property == "UpstreamRegistryUrl"
+    assert problem.message.endswith("write 'registry-1.docker.io'.")
+    assert check({"EcrRepositoryPrefix": "hub"}, {"UpstreamRegistryUrl", "CredentialArn"}) == []
+
+
+# ---------------------------------------------------------------------------------------
+# Through cfn-lint, with the package installed from its wheel
+# ---------------------------------------------------------------------------------------
+
+
+def require_tool(name: str) -> Path:
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"`{name}` is not on PATH. Run ./dev test: it installs the tools into .venv-tools.")
+    return Path(found)
+
+
+def tools_python() -> Path:
+    """The interpreter that runs cfn-lint (its script's #! line): the package goes there."""
+    first = require_tool("cfn-lint").read_text(encoding="utf-8", errors="replace").splitlines()[0]
+    assert first.startswith("#!"), first
+    words = first[2:].split()
+    if Path(words[0]).name == "env":  # #!/usr/bin/env python3
+        found = shutil.which(words[-1])
+        assert found, first
+        return Path(found)
+    return Path(words[0])
+
+
+def run(args: list[str | Path], cwd: Path, pythonpath: Path) -> subprocess.CompletedProcess[str]:
+    """Run a tool with only `pythonpath` added: neither src/ nor the repository on the path."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(pythonpath)
+    return subprocess.run(  # noqa: PLW1510 -- callers assert on returncode with the output
+        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def shown(result: subprocess.CompletedProcess[str]) -> str:
+    return f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The package's wheel, built from a copy of its source (the tree stays clean) with the
+    tools' own setuptools: no build isolation, no index."""
+    python = tools_python()
+    work = tmp_path_factory.mktemp("cfn-lint-ptc")
+    source = work / "source"
+    shutil.copytree(PACKAGE, source, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
+    built = subprocess.run(  # noqa: PLW1510 -- asserted below with its output
+        [python, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", work, source],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert built.returncode == 0, shown(built)
+    (found,) = work.glob("cfn_lint_ptc-*.whl")
+    return found
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory the wheel is installed into, to put on cfn-lint's PYTHONPATH."""
+    python = tools_python()
+    target = tmp_path_factory.mktemp("site")
+    result = run(
+        [python, "-m", "pip", "install", "--no-deps", "--no-index", "--target", target, wheel], ROOT, target
+    )
+    assert result.returncode == 0, shown(result)
+    return target
+
+
+def lint(installed: Path, *paths: Path, cwd: Path = ROOT, append: bool = True) -> list[dict[str, Any]]:
+    """cfn-lint's findings (its JSON output) for the templates, with the rule appended."""
+    cfn_lint = require_tool("cfn-lint")
+    rules = ["--append-rules=cfn_lint_ptc.rules"] if append else []
+    result = run([cfn_lint, "--format", "json", *rules, "--", *paths], cwd, installed)
+    assert result.returncode in (0, 2, 4, 6, 8, 10, 12, 14), shown(result)  # 1: cfn-lint failed itself
+    findings = json.loads(result.stdout or "[]")
+    assert isinstance(findings, list)
+    return findings
+
+
+def ours(findings: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    return sorted(
+        (f["Location"]["Start"]["LineNumber"], f["Message"]) for f in findings if f["Rule"]["Id"] == RULE
+    )
+
+
+@pytest.mark.tools
+def test_the_wheel_holds_the_rule_the_checks_and_the_schema(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for name in (
+        "rules.py",
+        "values.py",
+        "schema.json",
+        "provider/contract.py",
+        "provider/upstreams.py",
+        "provider/properties.py",
+    ):
+        assert f"cfn_lint_ptc/{name}" in names, sorted(names)
+    assert not any(n.startswith("handler/") for n in names)
+
+
+@pytest.mark.tools
+def test_the_installed_rule_needs_none_of_the_lambdas_code(installed: Path) -> None:
+    python = tools_python()
+    probe = (
+        "import importlib.util, cfn_lint_ptc.rules as r\n"
+        "assert importlib.util.find_spec('handler') is None, 'the Lambda code is importable'\n"
+        "print(r.__file__)\n"
+    )
+    result = run([python, "-c", probe], ROOT, installed)
+    assert result.returncode == 0, shown(result)
+    assert result.stdout.startswith(str(installed)), result.stdout
+
+
+@pytest.mark.tools
+def test_every_example_template_is_clean(installed: Path) -> None:
+    findings = lint(installed, *EXAMPLES, LINT / "computed.yaml")
+    assert findings == [], json.dumps(findings, indent=1)
+
+
+def announced(path: Path) -> list[tuple[int, str]]:
+    """(line, text) of every `# E9101: text` comment of a template."""
+    found = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if match := re.search(rf"# {RULE}: (.+)$", line):
+            found.append((number, match[1]))
+    return found
+
+
+@pytest.mark.tools
+def test_each_class_of_mistake_is_found_at_its_line(installed: Path) -> None:
+    template = LINT / "mistakes.yaml"
+    expected = announced(template)
+    found = ours(lint(installed, template))
+    unmatched = list(found)
+    for line, text in expected:
+        hits = [f for f in unmatched if f[0] == line and text in f[1]]
+        assert len(hits) == 1, f"line {line}: expected one finding with {text!r}; found {found}"
+        unmatched.remove(hits[0])
+    assert unmatched == [], f"findings no comment announces: {unmatched}"
+    assert len(expected) >= 25
+
+
+@pytest.mark.tools
+def test_json_templates_get_findings_at_their_lines(installed: Path) -> None:
+    assert ours(lint(installed, LINT / "mistakes.json")) == [
+        (
+            7,
+            "CredentialArn is required for docker-hub upstreams ('registry-1.docker.io'): store the "
+            "registry's username and accessToken in a Secrets Manager secret named "
+            "'ecr-pullthroughcache/<name>' and pass its ARN (e.g. !Ref MySecret).",
+        ),
+        (
+            18,
+            "EcrRepositoryPrefix 'Quay' is not a valid repository prefix: use lowercase letters and "
+            "digits, with '.', '_', '-' or '/' only between them, e.g. 'quay' (or ROOT for the whole "
+            "registry).",
+        ),
+        (20, "ValidateCredentials must be 'true' or 'false', not '1'."),
+    ]
+
+
+@pytest.mark.tools
+def test_a_cfnlintrc_with_append_rules_loads_the_rule(installed: Path, tmp_path: Path) -> None:
+    (tmp_path / ".cfnlintrc").write_text("append_rules:\n  - cfn_lint_ptc.rules\n", encoding="utf-8")
+    shutil.copy(LINT / "mistakes.json", tmp_path / "template.json")
+    found = ours(lint(installed, Path("template.json"), cwd=tmp_path, append=False))
+    assert [line for line, _ in found] == [7, 18, 20]

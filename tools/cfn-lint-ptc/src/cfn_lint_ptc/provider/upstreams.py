@@ -1,0 +1,82 @@
+"""What ECR knows about upstream registries (the tables are in contract.py): which kind a
+host is, and what is wrong with an UpstreamRegistryUrl, said with the fix."""
+
+from __future__ import annotations
+
+import re
+
+from .contract import COMMON_MISTAKES, ECR, HOST_MAX, HOST_PATTERN, UPSTREAMS, Upstream
+
+__all__ = [
+    "ECR",
+    "REQUIRES_CREDENTIAL",
+    "SUPPORTED_URLS",
+    "UPSTREAM_REGISTRIES",
+    "host_problem",
+    "infer_upstream_registry",
+    "is_host_name",
+    "meant_host",
+]
+
+UPSTREAM_REGISTRIES: tuple[str, ...] = tuple(u.kind for u in UPSTREAMS)
+# Upstreams that ECR refuses to cache without a Secrets Manager secret.
+REQUIRES_CREDENTIAL: frozenset[str] = frozenset(u.kind for u in UPSTREAMS if u.needs_credential)
+# In the order people look for them: the public ones first, a private ECR registry last.
+SUPPORTED_URLS = ", ".join(u.hosts for u in (*UPSTREAMS[1:], UPSTREAMS[0]))
+
+_BY_KIND: dict[str, Upstream] = {u.kind: u for u in UPSTREAMS}
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def infer_upstream_registry(url: str) -> str | None:
+    """The UpstreamRegistry ECR infers from an upstream URL, or None when it is not one it knows."""
+    for upstream in UPSTREAMS:
+        if re.fullmatch(upstream.host_pattern, url):
+            return upstream.kind
+    return None
+
+
+def meant_host(url: str) -> tuple[str, list[str]]:
+    """The host `url` most likely means, and what is wrong with it as written: 'scheme',
+    'path', 'port' (dropped), 'capitals' (lowered), 'mistake' (a host people write for
+    another, e.g. docker.io: replaced by the host ECR wants)."""
+    faults = []
+    host = url
+    if _SCHEME.match(host):
+        host = _SCHEME.sub("", host, count=1)
+        faults.append("scheme")
+    if "/" in host:
+        host = host.split("/", 1)[0]
+        faults.append("path")
+    if re.fullmatch(r".+:[0-9]*", host):
+        host = host.rsplit(":", 1)[0]
+        faults.append("port")
+    if host != host.lower():
+        host = host.lower()
+        faults.append("capitals")
+    if host in COMMON_MISTAKES:
+        host = COMMON_MISTAKES[host]
+        faults.append("mistake")
+    return host, faults
+
+
+def is_host_name(host: str) -> bool:
+    return len(host) <= HOST_MAX and re.fullmatch(HOST_PATTERN, host) is not None
+
+
+def host_problem(host: str, registry: str | None) -> str | None:
+    """Why ECR would refuse `host` (a well-formed host name) for the UpstreamRegistry `registry`
+    (None: not given, so ECR infers it), or None when it takes it. Said of the host as the
+    rest of a sentence that begins with the property and its value."""
+    if registry is None:
+        if infer_upstream_registry(host) is not None:
+            return None
+        return f"is not an upstream ECR can cache: ECR caches only {SUPPORTED_URLS}"
+    upstream = _BY_KIND[registry]
+    if re.fullmatch(upstream.host_pattern, host):
+        return None
+    article = "an" if registry[0] in "aeiou" else "a"
+    if upstream.literal_host is None:  # a pattern of hosts: the note says what they look like
+        return f"is not {article} {registry} host: {upstream.note}"
+    note = f" ({upstream.note})" if upstream.note else ""
+    return f"is not {article} {registry} host{note}: write '{upstream.literal_host}'"
