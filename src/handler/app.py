@@ -17,6 +17,7 @@ from handler.dispatch import Dispatcher
 from handler.ecr import EcrRules
 from handler.errors import ProviderError
 from handler.resource import ProviderResource
+from handler.version import VERSION
 
 ANSWER_RESERVE_S = 2.0  # the answer goes out this long before the Lambda's deadline
 CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 2, 6
@@ -25,7 +26,7 @@ CLIENT_CONFIG = Config(
     connect_timeout=CONNECT_TIMEOUT_S,
     read_timeout=READ_TIMEOUT_S,
     retries={"total_max_attempts": 1, "mode": "standard"},
-    user_agent_extra="ecr-pull-through-cache-provider",
+    user_agent_extra=f"ecr-pull-through-cache-provider/{VERSION}",
 )
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "ecr-pull-through-cache-provider"))

@@ -14,6 +14,7 @@ from handler.errors import ProviderError
 from handler.properties import InvalidProperties, RuleSpec, canonical_prefix, parse
 from handler.resource import ProviderResource
 from handler.response import FAILED, SUCCESS, failed_create_id, shorten
+from handler.version import VERSION
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,7 @@ def _log_decision(
         "status": status,
         "physical_id": physical_id,
         "reason": reason,
+        "provider_version": VERSION,
     }
     if status == SUCCESS:
         log.info("decision", extra={"decision": decision})
