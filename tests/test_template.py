@@ -25,7 +25,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
-EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+# examples/ also holds templates that are not one-rule consumers of an upstream: the stack that
+# nests the provider from SAR and the StackSet of standard rules (tests/test_distribution.py).
+NOT_UPSTREAM_EXAMPLES = {"sar-consumer", "stackset-standard-rules"}
+EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.yaml") if p.stem not in NOT_UPSTREAM_EXAMPLES)
 FUNCTION = "ProviderFunction"
 SERVICE_NAME = "pullthroughcache.ecr.amazonaws.com"
 
@@ -349,7 +352,18 @@ def test_log_group_is_the_functions_and_has_retention(template: dict[str, Any]) 
 def test_outputs_export_the_service_token(template: dict[str, Any]) -> None:
     outputs = template["Outputs"]
     assert outputs["ServiceToken"]["Value"] == {"Fn::GetAtt": [FUNCTION, "Arn"]}
-    assert outputs["ServiceToken"]["Export"]["Name"] == {"Fn::Sub": "${AWS::StackName}-ServiceToken"}
+    # <stack name>-ServiceToken unless ServiceTokenExportName names it (StackSets: docs/rollout.md)
+    assert outputs["ServiceToken"]["Export"]["Name"] == {
+        "Fn::If": [
+            "ExportNamedAfterStack",
+            {"Fn::Sub": "${AWS::StackName}-ServiceToken"},
+            {"Ref": "ServiceTokenExportName"},
+        ]
+    }
+    assert template["Conditions"]["ExportNamedAfterStack"] == {
+        "Fn::Equals": [{"Ref": "ServiceTokenExportName"}, ""]
+    }
+    assert template["Parameters"]["ServiceTokenExportName"]["Default"] == ""
     assert outputs["FunctionName"]["Value"] == {"Ref": FUNCTION}
     assert outputs["LogGroupName"]["Value"] == {"Ref": "ProviderLogGroup"}
 
@@ -606,33 +620,72 @@ def test_packaged_botocore_knows_the_fields_the_provider_sends(built_function: P
     assert "ecrRepositoryPrefix" in members("DeletePullThroughCacheRule")
 
 
+# Run with `python -I -B` and only the package on sys.path: one warm "container" serves a rule's
+# whole life, then makes the CloudFormation client the provider may use, and reports which
+# modules it imported from the package without a .pyc beside them.
+CLEAN_INTERPRETER = """
+import importlib.util, json, os, sys
+package = sys.argv[1]
+sys.path.insert(0, package)
+import botocore, boto3
+from handler.app import lambda_handler
+class Context:
+    function_name = 'built'; memory_limit_in_mb = 128; aws_request_id = 'r'
+    invoked_function_arn = 'arn:aws:lambda:us-east-1:123456789012:function:built'
+    def get_remaining_time_in_millis(self): return 60000
+for event in json.loads(sys.argv[2]):
+    lambda_handler(event, Context())
+stacks = boto3.client('cloudformation').describe_stacks()['Stacks']
+uncompiled = sorted(
+    name for name, module in list(sys.modules.items())
+    if (getattr(module, '__file__', None) or '').startswith(package + os.sep)
+    and module.__file__.endswith('.py')
+    and not os.path.exists(importlib.util.cache_from_source(module.__file__))
+)
+print(json.dumps({'botocore': botocore.__file__, 'stacks': len(stacks), 'uncompiled': uncompiled}))
+"""
+
+
 @pytest.mark.tools
-def test_the_built_artifact_answers_a_create_in_a_clean_interpreter(built_function: Path) -> None:
+def test_the_built_artifact_answers_every_request_type_in_a_clean_interpreter(built_function: Path) -> None:
     """The artifact, not just the source: `python -I` (no PYTHONPATH, no site-packages of the
-    test environment) imports handler.app from the build directory alone and answers a Create
-    against the emulator, which runs as a server in this process."""
+    test environment) imports handler.app from the build directory alone and answers Create,
+    Update (in place, replacement under a new prefix, same-prefix replacement) and Delete
+    against the emulator, which runs as a server in this process. Proves the lean package
+    (src/Makefile) kept everything botocore reads for the ECR and CloudFormation clients."""
+    import boto3
+
     from devkit.cloudformation.events import request
     from devkit.cloudformation.receiver import Receiver
     from ecr_ptc_emulator import server
 
     emulator, endpoint = server.start()
     try:
+        secrets = boto3.client("secretsmanager", endpoint_url=endpoint)
+        body = json.dumps({"username": "u", "accessToken": "t"})
+        a, b = (
+            secrets.create_secret(Name=f"ecr-pullthroughcache/built-{n}", SecretString=body)["ARN"]
+            for n in "ab"
+        )
+        hub_a = {
+            "EcrRepositoryPrefix": "built",
+            "UpstreamRegistryUrl": "registry-1.docker.io",
+            "CredentialArn": a,
+        }
+        hub_b = {**hub_a, "CredentialArn": b}
+        ghcr_b = {**hub_b, "UpstreamRegistryUrl": "ghcr.io"}
+        moved = {**ghcr_b, "EcrRepositoryPrefix": "built-moved"}
+        steps = [
+            ("Create", request("Create", hub_a), "built"),
+            ("Update in place", request("Update", hub_b, "built", hub_a), "built"),
+            ("Update, same-prefix replacement", request("Update", ghcr_b, "built", hub_b), "built"),
+            ("Update, new prefix", request("Update", moved, "built", ghcr_b), "built-moved"),
+            ("Delete of the old rule", request("Delete", ghcr_b, "built"), "built"),
+            ("Delete", request("Delete", moved, "built-moved"), "built-moved"),
+        ]
         with Receiver() as receiver:
-            url = receiver.url()
-            event = {**request("Create", {"EcrRepositoryPrefix": "built", "UpstreamRegistryUrl": "quay.io"})}
-            event["ResponseURL"] = url
-            script = (
-                "import json, sys\n"
-                f"sys.path.insert(0, {str(built_function)!r})\n"
-                "import botocore\n"
-                "from handler.app import lambda_handler\n"
-                "class Context:\n"
-                "    function_name = 'built'; memory_limit_in_mb = 128; aws_request_id = 'r'\n"
-                "    invoked_function_arn = 'arn:aws:lambda:us-east-1:123456789012:function:built'\n"
-                "    def get_remaining_time_in_millis(self): return 60000\n"
-                "lambda_handler(json.loads(sys.argv[1]), Context())\n"
-                "print(botocore.__file__)\n"
-            )
+            urls = [receiver.url() for _ in steps]
+            events = [{**event, "ResponseURL": url} for (_, event, _), url in zip(steps, urls, strict=True)]
             env = {
                 "PATH": os.environ.get("PATH", ""),
                 "AWS_ENDPOINT_URL": endpoint,
@@ -644,17 +697,26 @@ def test_the_built_artifact_answers_a_create_in_a_clean_interpreter(built_functi
             }
             python = shutil.which("python3.13") or sys.executable
             result = subprocess.run(
-                [python, "-I", "-c", script, json.dumps(event)],
+                [python, "-I", "-B", "-c", CLEAN_INTERPRETER, str(built_function), json.dumps(events)],
                 env=env, capture_output=True, text=True, timeout=120, check=False,
             )  # fmt: skip
             assert result.returncode == 0, result.stderr
-            assert result.stdout.strip().startswith(str(built_function))  # botocore from the artifact
-            (answer,) = receiver.answers(url)
+            answers = [receiver.answers(url) for url in urls]
+        rules = boto3.client("ecr", endpoint_url=endpoint).describe_pull_through_cache_rules()
     finally:
         emulator.stop()
-    assert answer["Status"] == "SUCCESS", answer.get("Reason")
-    assert answer["PhysicalResourceId"] == "built"
-    assert answer["Data"]["UpstreamRegistry"] == "quay"
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["botocore"].startswith(str(built_function))  # the artifact's botocore, not the venv's
+    assert report["stacks"] == 0  # a CloudFormation client made and called from the package alone
+    for (step, _, physical_id), answer in zip(steps, answers, strict=True):
+        assert len(answer) == 1, f"{step}: {len(answer)} answers"
+        assert answer[0]["Status"] == "SUCCESS", f"{step}: {answer[0].get('Reason')}"
+        assert answer[0]["PhysicalResourceId"] == physical_id, step
+    assert answers[2][0]["Data"]["UpstreamRegistry"] == "github-container-registry"
+    assert rules["pullThroughCacheRules"] == [], "every rule the requests made was deleted"
+    # Every module the handler imported has its .pyc (src/Makefile's NOT_COMPILED excludes only
+    # Powertools parts the handler never imports): none compiles at a cold start.
+    assert report["uncompiled"] == [], f"imported without a .pyc: {report['uncompiled']}"
 
 
 @pytest.mark.tools
@@ -672,3 +734,117 @@ def test_the_package_ships_bytecode_python_need_not_compile_at_cold_start(built_
         assert compiled.is_file(), f"{module} has no .pyc in the package"
         flags = int.from_bytes(compiled.read_bytes()[4:8], "little")
         assert flags == 0b01, f"{compiled.name}: not an unchecked hash-based .pyc (flags {flags:#b})"
+
+
+# ---------------------------------------------------------------------------------------
+# The lean package (src/Makefile): what it keeps, what it drops, its budget
+# ---------------------------------------------------------------------------------------
+
+MAKEFILE = ROOT / "src" / "Makefile"
+PACKAGE_BUDGET_ZIPPED = 5 * 1024 * 1024  # issue 11: at most 5 MB zipped
+BOTOCORE_DATA_FILES = {"endpoints.json", "partitions.json", "sdk-default-configuration.json", "_retry.json"}
+
+
+def kept_services() -> list[str]:
+    """src/Makefile's BOTOCORE_SERVICES: the one list of the botocore models the package keeps."""
+    match = re.search(r"^BOTOCORE_SERVICES\s*:=\s*(.+)$", MAKEFILE.read_text(encoding="utf-8"), re.MULTILINE)
+    assert match is not None, "src/Makefile has no BOTOCORE_SERVICES := ... line"
+    return match.group(1).split()
+
+
+def services_the_handler_calls() -> set[str]:
+    """Every service name given to a client(...) call anywhere in src/handler."""
+    found: set[str] = set()
+    for path in (ROOT / "src" / "handler").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        found |= set(re.findall(r"""\bclient\(\s*(?:service_name\s*=\s*)?["']([a-z0-9-]+)["']""", text))
+    return found
+
+
+def test_every_client_the_handler_makes_has_its_model_in_the_package() -> None:
+    called = services_the_handler_calls()
+    assert "ecr" in called, "the search for client(...) calls found not even the ECR client"
+    missing = sorted(called - set(kept_services()))
+    assert not missing, f"add {missing} to BOTOCORE_SERVICES in src/Makefile: the package has no model for it"
+    # what the pins are for: the ECR model (customRoleArn, upstreamRepositoryPrefix), and the
+    # CloudFormation model for the provider's DescribeStacks
+    assert {"ecr", "cloudformation"} <= set(kept_services())
+
+
+def test_every_kept_model_is_a_botocore_service() -> None:
+    import botocore
+
+    data = Path(botocore.__file__).parent / "data"
+    unknown = [s for s in kept_services() if not (data / s).is_dir()]
+    assert not unknown, f"BOTOCORE_SERVICES names models botocore does not have: {unknown}"
+
+
+@pytest.mark.tools
+def test_the_package_keeps_only_the_models_it_needs(built_function: Path) -> None:
+    data = built_function / "botocore" / "data"
+    assert {p.name for p in data.iterdir() if p.is_dir()} == set(kept_services())
+    assert {p.name for p in data.iterdir() if p.is_file()} >= BOTOCORE_DATA_FILES
+    for service in kept_services():
+        (version,) = (data / service).iterdir()
+        assert {p.name for p in version.iterdir()} >= {"service-2.json.gz", "endpoint-rule-set-1.json.gz"}
+    assert not list(data.rglob("examples-1.json")), "documentation examples are not needed at run time"
+    for dropped in ("boto3/data", "boto3/examples", "bin"):
+        assert not (built_function / dropped).exists(), f"{dropped} should not be in the package"
+    assert not list(built_function.glob("*.dist-info/RECORD"))
+    assert list(built_function.glob("*.dist-info/METADATA")), "the distributions' metadata stays"
+
+
+@pytest.mark.tools
+def test_the_package_fits_its_budget(built_function: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    archive = tmp_path / "package.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for path in sorted(p for p in built_function.rglob("*") if p.is_file()):
+            zipped.write(path, path.relative_to(built_function))
+    size = archive.stat().st_size
+    assert size <= PACKAGE_BUDGET_ZIPPED, f"the package is {size / 1e6:.1f} MB zipped, over its 5 MB budget"
+
+
+@pytest.mark.tools
+def test_sam_package_uploads_the_code_license_and_readme(built_function: Path, tmp_path: Path) -> None:
+    """`sam package` of the built template against a local S3 (moto's, in the emulator server):
+    the code, and the SAR metadata's LicenseUrl and ReadmeUrl, become s3:// URIs of objects
+    holding exactly those files; `sam publish` would then send this template to SAR."""
+    import boto3
+
+    from ecr_ptc_emulator import server
+
+    sam = require_tool("sam")
+    emulator, endpoint = server.start()
+    try:
+        s3 = boto3.client("s3", endpoint_url=endpoint)
+        s3.create_bucket(Bucket="sar-artifacts")
+        packaged = tmp_path / "packaged.yaml"
+        result = subprocess.run(  # noqa: PLW1510 -- asserted below with the output
+            [
+                *(sam, "package", "--template-file", str(built_function.parent / "template.yaml")),
+                *("--s3-bucket", "sar-artifacts", "--s3-prefix", "ecr-ptc"),
+                *("--output-template-file", str(packaged)),
+            ],
+            cwd=tmp_path,
+            env=tool_env() | {"AWS_ENDPOINT_URL_S3": endpoint},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, output_of(result)
+        template = load_cfn(packaged)
+        sar = template["Metadata"]["AWS::ServerlessRepo::Application"]
+
+        def stored(uri: str) -> bytes:
+            assert uri.startswith("s3://sar-artifacts/ecr-ptc/"), uri
+            key = uri.removeprefix("s3://sar-artifacts/")
+            return bytes(s3.get_object(Bucket="sar-artifacts", Key=key)["Body"].read())
+
+        assert stored(sar["LicenseUrl"]) == (ROOT / "LICENSE").read_bytes()
+        assert stored(sar["ReadmeUrl"]) == (ROOT / "README.md").read_bytes()
+        code = stored(template["Resources"][FUNCTION]["Properties"]["CodeUri"])
+        assert 0 < len(code) <= PACKAGE_BUDGET_ZIPPED
+    finally:
+        emulator.stop()

@@ -837,14 +837,18 @@ class Bench:
     def cold_start_built(self, runs: int) -> None:
         """The first Create from the package as built (its own boto3, with the .pyc src/Makefile
         compiles), and from the same package without .pyc (what SAM's default builder makes)."""
-        built = self.build()
-        self.say(f"cold start from the built package: {runs} runs each, as built and without .pyc")
+        built, full = self.build(), self.build_full()
+        self.say(
+            f"cold start from the built package: {runs} runs each, as built, without .pyc, "
+            "and with all of botocore's models"
+        )
         stripped = self.tmp / "stripped"
         shutil.copytree(built, stripped, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         a = self.secrets[0]
         variants: dict[str, list[Json]] = {}
         for i in range(runs):
-            for name, path in (("built", built), ("stripped", stripped)):
+            order = [("built", built), ("stripped", stripped), ("full", full)]
+            for name, path in order[i % 3 :] + order[: i % 3]:
                 env, prefix = self.env(str(path)), f"cold-{name}-{i}"
                 create = event("Create", hub(prefix, a)) | {"ResponseURL": response_url(self.receiver.port)}
                 variants.setdefault(name, []).append(
@@ -1055,10 +1059,42 @@ class Bench:
         self.results["built"] = {"path": str(function), "method": method}
         return function
 
+    def build_full(self) -> Path:
+        """The package as src/Makefile made it before the lean build (issue 11): the same pins
+        and .pyc, with all of botocore's models, boto3's resource data and the rest."""
+        function = self.tmp / "build-full"
+        if function.is_dir():
+            return function
+        self.say("package with all of botocore's models: pip install -t + compileall")
+        subprocess.run(
+            [
+                *(self.python, "-m", "pip", "install", "--disable-pip-version-check", "-q", "--no-compile"),
+                *("--only-binary=:all:", "--platform", "manylinux2014_aarch64", "--implementation", "cp"),
+                *("--python-version", "3.13", "-r", str(SRC / "requirements.txt"), "-t", str(function)),
+            ],
+            check=True,
+        )
+        shutil.copytree(SRC / "handler", function / "handler", ignore=shutil.ignore_patterns("__pycache__"))
+        subprocess.run(
+            [
+                *(self.python, "-m", "compileall", "-q", "-j", "0"),
+                *("--invalidation-mode", "unchecked-hash", str(function)),
+            ],
+            check=True,
+        )
+        return function
+
     def package(self) -> None:
         built = self.build()
+        self.results["package"] = {
+            "method": self.results["built"]["method"],
+            **self.sizes(built),
+            "full": self.sizes(self.build_full()),
+        }
+
+    def sizes(self, built: Path) -> Json:
         files = [p for p in built.rglob("*") if p.is_file()]
-        archive = self.tmp / "package.zip"
+        archive = self.tmp / f"{built.name}.zip"
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
             for path in sorted(files):
                 zipped.write(path, path.relative_to(built))
@@ -1066,13 +1102,39 @@ class Bench:
         for path in files:
             top = path.relative_to(built).parts[0]
             parts[top] = parts.get(top, 0) + path.stat().st_size
-        self.results["package"] = {
-            "method": self.results["built"]["method"],
+        return {
             "unzipped": sum(parts.values()),
             "zipped": archive.stat().st_size,
             "largest": sorted(((size, name) for name, size in parts.items()), reverse=True)[:5],
             "pyc": sum(1 for p in files if p.suffix == ".pyc"),
         }
+
+    def run_package_only(self) -> Json:
+        """--package-only: the built-package cold starts and the package sizes, nothing else."""
+        from devkit.cloudformation.receiver import Receiver
+
+        try:
+            with self.emulator(), Receiver() as receiver:
+                os.environ.update(self.env(f"{SRC}:{ROOT}"))
+                import boto3
+
+                self.receiver = receiver
+                self.ecr = boto3.client("ecr")
+                secrets: Any = boto3.client("secretsmanager")
+                body = json.dumps({"username": "bench", "accessToken": "bench"})
+                self.secrets = [
+                    str(
+                        secrets.create_secret(Name=f"ecr-pullthroughcache/bench-{n}", SecretString=body)[
+                            "ARN"
+                        ]
+                    )
+                    for n in ("a", "b")
+                ]
+                self.cold_start_built(self.args.cold_runs)
+            self.package()
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        return self.results
 
 
 def _timestamp_answers(receiver: Any) -> None:
@@ -1119,11 +1181,24 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmark.md")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument(
+        "--package-only",
+        action="store_true",
+        help="only the built package's cold start (--cold-runs each) and size; prints its tables",
+    )
+    parser.add_argument(
         "--report-only", type=Path, metavar="JSON", help="only write the report of saved results"
     )
     args = parser.parse_args()
     if args.quick:
         args.cold_runs = min(args.cold_runs, 3)
+    if args.package_only:
+        from devkit.bench.report import package_tables
+
+        results = Bench(args).run_package_only()
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=1))
+        print(package_tables(results))
+        return
     if args.report_only:
         results = json.loads(args.report_only.read_text())
         args.cold_runs = len(results["cold"]["handler"])

@@ -23,6 +23,7 @@ from handler.ecr import EcrRules  # noqa: E402
 from handler.errors import ProviderError  # noqa: E402
 from handler.resource import ProviderResource  # noqa: E402
 from handler.stacks import Stacks  # noqa: E402
+from handler.version import VERSION  # noqa: E402
 
 retry_policy = RetryPolicy()
 # Retries are the provider's own (within the deadline), so botocore makes one attempt; each
@@ -31,7 +32,7 @@ CLIENT_CONFIG = Config(
     connect_timeout=retry_policy.connect_timeout_s,
     read_timeout=retry_policy.read_timeout_s,
     retries={"total_max_attempts": 1, "mode": "standard"},
-    user_agent_extra="ecr-pull-through-cache-provider",
+    user_agent_extra=f"ecr-pull-through-cache-provider/{VERSION}",
 )
 
 scrubber = logs.Scrubber()

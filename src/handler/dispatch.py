@@ -16,6 +16,7 @@ from handler.properties import InvalidProperties, RuleSpec, canonical_prefix, pa
 from handler.resource import ProviderResource
 from handler.response import FAILED, SUCCESS, failed_create_id, shorten
 from handler.stacks import Stacks
+from handler.version import VERSION
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +187,7 @@ def _log_decision(
         "status": status,
         "physical_id": answer.get("PhysicalResourceId"),
         "reason": answer.get("Reason") or "",
+        "provider_version": VERSION,
     }
     if status == SUCCESS:
         log.info("decision", extra={"decision": decision})
