@@ -5,7 +5,9 @@ deadline, and what it is told must be what the registry holds: SUCCESS for a rul
 exists as answered, FAILED with no rule left that the stack will never own.
 
 The invocations get a 6 s timeout (the template's is 120 s): long enough for the provider's
-2 s answer reserve and 3 s call budget, short enough to keep the suite fast.
+2 s answer reserve and 3 s call budget, short enough to keep the suite fast. With a hung
+ResponseURL, today's provider gives up its 5 s PUT and removes the rule about 1 s before that
+deadline (the kill would otherwise keep the rule and hide the defect the test records).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from tests.runtime.conftest import Functions, invoke
 from tests.runtime.endpoints import HungEndpoint, WithholdingProxy
 
 TIMEOUT_S = 6.0
+# The slow-ECR test's: the provider's own read timeout (6 s) must come well after the deadline,
+# so that the kill, not the read timeout, ends the withheld call, as it would in Lambda.
+SLOW_TIMEOUT_S = 5.4
 QUAY = {"EcrRepositoryPrefix": "quay", "UpstreamRegistryUrl": "quay.io"}
 
 
@@ -107,7 +112,7 @@ def test_ecr_slower_than_the_time_left_leaves_no_orphan(
         WithholdingProxy(ecr_server.url, "CreatePullThroughCacheRule") as slow,
         functions.fresh(ecr_endpoint=slow.url) as container,
     ):
-        outcome = invoke(container, create(), receiver, timeout_s=TIMEOUT_S)
+        outcome = invoke(container, create(), receiver, timeout_s=SLOW_TIMEOUT_S)
         assert slow.withheld == ["CreatePullThroughCacheRule"]  # ECR did it; the answer came too late
         check_protocol(outcome.event, outcome.answer)
         assert_registry_matches(outcome.answer, ecr_server.rules())
