@@ -170,7 +170,8 @@ class _Sandbox:
                 if invocation.answered.is_set():
                     return "error" if invocation.kind == "error" else "response"
                 if self.exited:
-                    return "exited" if invocation.received.is_set() else "init_error"
+                    reported = self.api.init_error is not None and not invocation.received.is_set()
+                    return "init_error" if reported else "exited"
                 if invocation.received.is_set():
                     left = invocation.received_at + invocation.timeout_s - time.monotonic()
                     if left <= 0:
