@@ -141,51 +141,70 @@ class Caller:
         """
         method = getattr(self.client, _snake(operation))
         attempts = Attempts()
+        last: CallError | None = None  # the latest attempt's failure: what to report if no more fit
         while True:
             left = self.deadline.left()
             if left < self.policy.min_attempt_s:
+                if last is not None:
+                    raise last
                 why = f" ({self.deadline.why})" if self.deadline.why else ""
                 message = f"only {max(left, 0.0):.2f} s were left before the answer was due{why}"
                 raise CallError(NOT_ATTEMPTED, message, 0, attempts)
             if self._timeouts is not None:
                 self._timeouts.set(*self.policy.attempt_timeouts(left, write))
-            if attempts.started is None:
-                attempts.started = datetime.now(UTC)
-            attempts.count += 1
-            self.calls += 1
-            log.debug("calling", extra={"operation": operation, "params": params, "attempt": attempts.count})
-            try:
-                answer: dict[str, Any] = method(**params)
+            answer, failure = self._attempt(operation, method, params, attempts, write, retryable)
+            if answer is not None:
                 return answer, attempts
-            except ClientError as error:
-                attempts.ended = datetime.now(UTC)
-                code = str(error.response.get("Error", {}).get("Code", "Unknown"))
-                status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-                message = str(error.response.get("Error", {}).get("Message", ""))
-                lost = write and status >= 500
-                again = retryable(code, status, attempts)
-                failure: Exception = error
-            except BotoCoreError as error:
-                attempts.ended = datetime.now(UTC)
-                code, status, message = type(error).__name__, 0, str(error)
-                lost = write and not isinstance(error, NotConnected)
-                again = True  # the network failed, not the call: always worth another attempt
-                failure = error
+            assert failure is not None
+            last, lost, again = failure
             if lost:
                 attempts.lost += 1
-                if settle is not None:
+                if settle is None:
+                    attempts.unknown = True
+                else:
                     try:
                         settled = settle(attempts)
                     except Unsettled:
                         attempts.unknown = True
-                        raise CallError(code, message, status, attempts) from failure
+                        raise last from None
                     if settled is not None:
                         log.warning("a lost response: reading back showed the call took effect")
                         return settled, attempts
-                else:
-                    attempts.unknown = True
-            if not again or not self._pause(attempts, operation, code):
-                raise CallError(code, message, status, attempts) from failure
+            if not again or not self._pause(attempts, operation, last.code):
+                raise last
+
+    def _attempt(
+        self,
+        operation: str,
+        method: Callable[..., dict[str, Any]],
+        params: dict[str, Any],
+        attempts: Attempts,
+        write: bool,
+        retryable: Retryable,
+    ) -> tuple[dict[str, Any] | None, tuple[CallError, bool, bool] | None]:
+        """One attempt: its answer, or (its failure, whether its response was lost, retry?)."""
+        if attempts.started is None:
+            attempts.started = datetime.now(UTC)
+        attempts.count += 1
+        self.calls += 1
+        log.debug("calling", extra={"operation": operation, "params": params, "attempt": attempts.count})
+        try:
+            return method(**params), None
+        except ClientError as error:
+            attempts.ended = datetime.now(UTC)
+            code = str(error.response.get("Error", {}).get("Code", "Unknown"))
+            status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+            failure = CallError(
+                code, str(error.response.get("Error", {}).get("Message", "")), status, attempts
+            )
+            failure.__cause__ = error
+            return None, (failure, write and status >= 500, retryable(code, status, attempts))
+        except BotoCoreError as error:
+            attempts.ended = datetime.now(UTC)
+            failure = CallError(type(error).__name__, str(error), 0, attempts)
+            failure.__cause__ = error
+            # the network failed, not the call: always worth another attempt
+            return None, (failure, write and not isinstance(error, NotConnected), True)
 
     def _pause(self, attempts: Attempts, operation: str, code: str) -> bool:
         """Wait before the next attempt; False when no further attempt fits."""

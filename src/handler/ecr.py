@@ -237,8 +237,8 @@ def _translate(operation: str, prefix: str, error: CallError) -> ProviderError:
     )
     if unknown:
         reason += (
-            f" ECR did not confirm whether the call took effect, and there was no reading "
-            f"'{prefix}' back: check with aws ecr describe-pull-through-cache-rules "
+            f" ECR did not confirm whether the call took effect, and '{prefix}' could not be "
+            f"read back either: check with aws ecr describe-pull-through-cache-rules "
             f"--ecr-repository-prefixes {prefix}."
         )
     if error.code == ALREADY_EXISTS:

@@ -1,0 +1,255 @@
+"""The function run as Lambda runs it: the built package, started by AWS's runtime interface
+client (`python -m awslambdaric handler.app.lambda_handler`, from .venv-ric), fed by this
+project's Runtime API (runtime_api.py) on 127.0.0.1.
+
+A `RuntimeContainer` is one function instance. Its first invocation starts a process (a cold
+start: the handler module is imported); later ones reuse it (warm) for as long as it lives.
+At an invocation's deadline a process still working is killed with SIGKILL, as Lambda stops
+a sandbox that timed out, and the next invocation starts a new process (cold again). So does
+one after the process exited or failed to start (an init error).
+
+Each invocation's result holds the runtime's answer (/response or /error) and every log
+record written while it ran: the telemetry frames of awslambdaric's root log handler, and the
+stdout/stderr lines (Powertools' logger writes to stdout). The records of a process's start
+(importing the handler) are the first invocation's `init_logs`. Records are split between
+invocations where the runtime is idle (when it asks for its next invocation, or is dead), not
+by time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from devkit.aws_lambda.log_capture import LogCapture, LogRecord
+from devkit.aws_lambda.runtime_api import Invocation, RuntimeApi
+
+ROOT = Path(__file__).resolve().parents[2]
+RIC_VENV = ROOT / ".venv-ric"
+STALL_S = 120.0  # a runtime that neither asks for work nor answers for this long is broken
+
+
+def ric_python() -> Path:
+    """The Python 3.13 of .venv-ric, where awslambdaric is installed."""
+    python = RIC_VENV / "bin" / "python"
+    if not python.exists():
+        raise FileNotFoundError(
+            f"{python} is missing: ./dev test or ./dev invoke creates .venv-ric (requirements-ric.txt)"
+        )
+    return python
+
+
+@dataclass
+class InvocationResult:
+    request_id: str
+    # "response" (the handler returned), "error" (it raised), "timeout" (killed at the
+    # deadline), "exited" (the process ended without answering), "init_error" (the handler
+    # could not be loaded: /init/error)
+    status: str
+    body: bytes  # what the runtime posted (/response, /error or /init/error)
+    logs: list[LogRecord]
+    cold: bool
+    pid: int
+    init_logs: list[LogRecord] = field(default_factory=list)
+    error_type: str = ""  # /init/error's Lambda-Runtime-Function-Error-Type
+    init_s: float = 0.0  # a cold start's init: from the spawn to the runtime asking for work
+    duration_s: float = 0.0  # from the runtime receiving the event to its answer (or the kill)
+
+    def answer(self) -> Any:
+        """The posted body as JSON (None when there is none)."""
+        return json.loads(self.body) if self.body else None
+
+
+class _Sandbox:
+    """One runtime process, its Runtime API and its log capture."""
+
+    def __init__(self, python: Path, handler: str, task_root: Path, env: dict[str, str]) -> None:
+        self._cond = threading.Condition()
+        self._windows: dict[int, list[LogRecord]] = {}  # n -> records before the n-th GET /next
+        self.exited = False
+        self._ended = False
+        self.api = RuntimeApi(on_next=self._at_next, on_change=self._notify).start()
+        telemetry_r, telemetry_w = os.pipe()
+        self.started_at = time.monotonic()
+        self.init_s = 0.0  # from the spawn to its first request for an invocation
+        self.process = subprocess.Popen(
+            [str(python), "-m", "awslambdaric", handler],
+            cwd=task_root,
+            env={
+                **env,
+                "AWS_LAMBDA_RUNTIME_API": self.api.address,
+                "_LAMBDA_TELEMETRY_LOG_FD": str(telemetry_w),
+            },
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(telemetry_w,),
+            start_new_session=True,  # its own process group: a kill takes any children too
+        )
+        os.close(telemetry_w)
+        assert self.process.stdout is not None and self.process.stderr is not None
+        self.capture = LogCapture(
+            os.dup(self.process.stdout.fileno()), os.dup(self.process.stderr.fileno()), telemetry_r
+        )
+        self.process.stdout.close()
+        self.process.stderr.close()
+        self.served = 0  # invocations handed to this process
+        threading.Thread(target=self._watch, name=f"sandbox-{self.process.pid}", daemon=True).start()
+
+    def _notify(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def _at_next(self, number: int) -> None:
+        records = self.capture.drain()  # the runtime is idle: all it wrote is in the pipes
+        if number == 1:
+            self.init_s = time.monotonic() - self.started_at
+        with self._cond:
+            self._windows[number] = records
+            self._cond.notify_all()
+
+    def _watch(self) -> None:
+        self.process.wait()
+        with self._cond:
+            self.exited = True
+            self._cond.notify_all()
+
+    def run(self, invocation: Invocation) -> InvocationResult:
+        cold = self.served == 0
+        self.served += 1
+        number = self.served
+        self.api.queue(invocation)
+        status = self._wait_for_answer(invocation)
+        ended_at = invocation.answered_at or time.monotonic()
+        if status in ("response", "error"):
+            with self._cond:  # its records end where the runtime asks for the next invocation
+                while number + 1 not in self._windows and not self.exited:
+                    self._cond.wait(STALL_S)
+        if status == "timeout":
+            self.kill()
+        if status == "timeout" or self.exited:
+            self._end()
+        init_error = self.api.init_error if status == "init_error" else None
+        return InvocationResult(
+            request_id=invocation.request_id,
+            status=status,
+            body=init_error.body if init_error else invocation.body,
+            logs=[] if init_error else self._windows.get(number + 1, []),
+            cold=cold,
+            pid=self.process.pid,
+            init_logs=self._windows.get(1, []) if cold else [],
+            error_type=init_error.error_type if init_error else "",
+            init_s=self.init_s if cold else 0.0,
+            duration_s=ended_at - invocation.received_at if invocation.received_at else 0.0,
+        )
+
+    def _end(self) -> None:
+        """The process is gone (or being killed): collect the rest of its output."""
+        self._ended = True
+        self.process.wait()
+        rest = self.capture.finish()
+        self.api.close()
+        with self._cond:
+            self.exited = True
+            window = 1 if 1 not in self._windows else max(self._windows) + 1
+            self._windows[window] = rest
+
+    def _wait_for_answer(self, invocation: Invocation) -> str:
+        with self._cond:
+            while True:
+                if invocation.answered.is_set():
+                    return "error" if invocation.kind == "error" else "response"
+                if self.exited:
+                    reported = self.api.init_error is not None and not invocation.received.is_set()
+                    return "init_error" if reported else "exited"
+                if invocation.received.is_set():
+                    left = invocation.received_at + invocation.timeout_s - time.monotonic()
+                    if left <= 0:
+                        return "timeout"
+                    self._cond.wait(left)
+                elif not self._cond.wait(STALL_S):
+                    raise RuntimeError(f"the runtime (pid {self.process.pid}) never asked for an invocation")
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        if not self._ended:
+            self.kill()
+            self._end()
+
+    @property
+    def alive(self) -> bool:
+        return not (self.exited or self._ended)
+
+
+class RuntimeContainer:
+    """One function instance; see the module's docstring.
+
+    `env` is the process's whole environment (environment.runtime_environment), less
+    AWS_LAMBDA_RUNTIME_API and _LAMBDA_TELEMETRY_LOG_FD, which each process gets its own of.
+    """
+
+    def __init__(
+        self,
+        task_root: Path,
+        env: dict[str, str],
+        handler: str,
+        timeout_s: float,
+        function_arn: str,
+        python: Path | None = None,
+    ) -> None:
+        self.task_root = task_root
+        self.env = env
+        self.handler = handler
+        self.timeout_s = timeout_s
+        self.function_arn = function_arn
+        self.python = python or ric_python()
+        self._sandbox: _Sandbox | None = None
+        self.processes = 0  # processes started (cold starts)
+
+    def invoke(
+        self,
+        event: Any,
+        timeout_s: float | None = None,
+        request_id: str | None = None,
+        raw: bytes | None = None,
+    ) -> InvocationResult:
+        """Run one invocation with `event` (JSON-encoded, or `raw` bytes as they are)."""
+        if self._sandbox is None or not self._sandbox.alive:
+            if self._sandbox is not None:
+                self._sandbox.close()
+            self._sandbox = _Sandbox(self.python, self.handler, self.task_root, self.env)
+            self.processes += 1
+        invocation = Invocation(
+            event=raw if raw is not None else json.dumps(event).encode(),
+            timeout_s=self.timeout_s if timeout_s is None else timeout_s,
+            request_id=request_id or str(uuid.uuid4()),
+            function_arn=self.function_arn,
+            trace_id=f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=0",
+        )
+        return self._sandbox.run(invocation)
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
+
+    def __enter__(self) -> RuntimeContainer:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
