@@ -327,19 +327,28 @@ class MiniStack:
         with urllib.request.urlopen(request, timeout=10):
             pass
 
+    def ecr(self) -> Any:
+        """A boto3 ECR client for the emulator itself (what a user's `aws ecr` would reach)."""
+        if "ecr" not in self._clients:
+            self._clients["ecr"] = boto3.client(
+                "ecr",
+                endpoint_url=self.ecr_url,
+                region_name=self.region,
+                aws_access_key_id=self.account,
+                aws_secret_access_key="test",
+                config=_CLIENT_CONFIG,
+            )
+        return self._clients["ecr"]
+
     def create_rule(self, prefix: str, upstream_url: str, **extra: Any) -> None:
         """A rule made outside any stack (by hand), straight through the emulator's ECR API."""
-        ecr = boto3.client(
-            "ecr",
-            endpoint_url=self.ecr_url,
-            region_name=self.region,
-            aws_access_key_id=self.account,
-            aws_secret_access_key="test",
-            config=_CLIENT_CONFIG,
-        )
-        ecr.create_pull_through_cache_rule(
+        self.ecr().create_pull_through_cache_rule(
             ecrRepositoryPrefix=prefix, upstreamRegistryUrl=upstream_url, **extra
         )
+
+    def delete_rule(self, prefix: str) -> None:
+        """Remove a rule by hand (e.g. one a DeletionPolicy Retain left)."""
+        self.ecr().delete_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
 
     def _control_get(self, route: str) -> Any:
         url = f"{self.ecr_url}/_ecr_ptc/{route}?account_id={self.account}&region={self.region}"

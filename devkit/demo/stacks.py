@@ -34,6 +34,7 @@ class Demo:
         self.show_logs = show_logs
         self.step = 0
         self.function_name = ""
+        self.logs_shown = 0  # the provider's log lines printed so far (its log group only grows)
 
     def header(self, title: str, command: str) -> None:
         self.step += 1
@@ -44,11 +45,10 @@ class Demo:
         self, title: str, command: str, template: dict[str, Any], run: Callable[[], Operation]
     ) -> Operation:
         self.header(title, command)
-        began = time.time()
         op = run()
         self.show(op, template)
         if self.show_logs and self.function_name:
-            self.logs(began)
+            self.logs()
         return op
 
     def show(self, op: Operation, template: dict[str, Any] | None) -> None:
@@ -82,10 +82,13 @@ class Demo:
             owner = "  <- made by hand, owned by no stack" if prefix == HAND_MADE else ""
             print(f"    {label:<10} {prefix} -> {rule['upstreamRegistryUrl']}{secret}{owner}")
 
-    def logs(self, since: float) -> None:
-        lines = self.ms.provider_logs(self.function_name, since=since - 1)
-        for line in lines:
+    def logs(self) -> None:
+        """The provider's log lines written since the last step (MiniStack's Lambda collects a
+        worker's output before the stack operation goes on, so they are all there)."""
+        lines = self.ms.provider_logs(self.function_name)
+        for line in lines[self.logs_shown :]:
             print(f"      log | {line}")
+        self.logs_shown = len(lines)
 
 
 def main() -> None:
