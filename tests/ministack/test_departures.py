@@ -148,6 +148,31 @@ def test_replacement_then_a_siblings_failure_only_deletes_the_new_id(stacks: Sta
     assert op.outputs["EcrRepositoryPrefix"] == "k8s"
 
 
+def test_a_removed_resource_is_deleted_without_events(stacks: Stacks) -> None:
+    """CloudFormation: a resource the template no longer has is deleted in the cleanup phase,
+    with DELETE_IN_PROGRESS / DELETE_COMPLETE events. MiniStack: the Delete is sent, no events."""
+    name = stacks.name("k8s-remove")
+    template = templates.example("k8s")
+    quay = json.loads(json.dumps(template["Resources"]["PullThroughCacheRule"]))
+    quay["Properties"].update(
+        EcrRepositoryPrefix="quay-removed", UpstreamRegistryUrl="quay.io", UpstreamRegistry="quay"
+    )
+    stacks.create(name, templates.with_resource(template, "Removed", quay))
+    op = stacks.update(name, template)
+    assert requests(op) == [("Delete", "quay-removed", "SUCCESS", "quay-removed")]
+    assert [e for e in op.events if e.logical_id == "Removed"] == []
+
+
+def test_the_lambda_report_lines_are_plain_text(stacks: Stacks) -> None:
+    """Lambda with LoggingConfig LogFormat JSON (template.yaml) writes its START / END / REPORT
+    records as JSON. MiniStack writes them as plain text beside the provider's JSON lines."""
+    stacks.create(stacks.name("k8s-logs"), templates.example("k8s"), {"EcrRepositoryPrefix": "k8s-logs"})
+    lines = stacks.ms.provider_logs(stacks.ms.provider_function_name())
+    assert [line for line in lines if line.startswith("START RequestId: ")]
+    assert [line for line in lines if line.startswith("REPORT RequestId: ")]
+    assert [line for line in lines if line.startswith('{"level":"INFO"')]
+
+
 def test_events_of_a_resource_added_by_an_update_say_update(stacks: Stacks) -> None:
     """CloudFormation: a resource created by a stack update gets CREATE_IN_PROGRESS /
     CREATE_COMPLETE events, and unchanged resources get none. MiniStack: UPDATE_IN_PROGRESS /
@@ -236,6 +261,7 @@ def probe(ministack: MiniStack, tmp_path_factory: pytest.TempPathFactory) -> Ite
                     "Role": {"Fn::GetAtt": ["Role", "Arn"]},
                     "Timeout": 30,
                     "Code": {"S3Bucket": "ministack-probe", "S3Key": "probe.zip"},
+                    "LoggingConfig": {"LogFormat": "JSON", "ApplicationLogLevel": "INFO"},
                     "Environment": {"Variables": {"PROBE_LOG": str(log)}},
                 },
             },
@@ -275,6 +301,8 @@ def test_the_function_reaches_cloudformation_and_reads_the_stack_status(stacks: 
     deleted = stacks.delete(name)
     [record, *_] = probe.during(created)
     assert record["endpoint"] == stacks.ms.url  # AWS_ENDPOINT_URL, set by MiniStack
+    # departure: Lambda sets AWS_LAMBDA_LOG_FORMAT=JSON for a JSON LoggingConfig; MiniStack does not
+    assert record["log_format"] is None
     assert seen(probe, created) == [("Create", "A", None, "CREATE_IN_PROGRESS")]
     assert seen(probe, updated) == [("Update", "A", "probe-a1", "UPDATE_IN_PROGRESS")]
     assert seen(probe, failed) == [

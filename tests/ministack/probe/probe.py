@@ -20,6 +20,7 @@ def handler(event, context):
     record = {"event": {**event, "ResponseURL": "<ResponseURL>"}}
     cfn = boto3.client("cloudformation")
     record["endpoint"] = cfn.meta.endpoint_url
+    record["log_format"] = os.environ.get("AWS_LAMBDA_LOG_FORMAT")
     stack = cfn.describe_stacks(StackName=event["StackId"])["Stacks"][0]
     record["stack_status"] = stack["StackStatus"]
     record["last_updated"] = str(stack.get("LastUpdatedTime"))
