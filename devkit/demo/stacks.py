@@ -42,11 +42,18 @@ class Demo:
         print(f"    $ {command}")
 
     def operation(
-        self, title: str, command: str, template: dict[str, Any], run: Callable[[], Operation]
+        self,
+        title: str,
+        command: str,
+        template: dict[str, Any],
+        run: Callable[[], Operation],
+        note: str = "",
     ) -> Operation:
         self.header(title, command)
         op = run()
         self.show(op, template)
+        if note:
+            print(_wrap(f"note: {note}", indent=4))
         if self.show_logs and self.function_name:
             self.logs()
         return op
@@ -162,6 +169,8 @@ def run(demo: Demo) -> None:
         "aws cloudformation deploy ... --parameter-overrides EcrRepositoryPrefix=azure-eu",
         azure,
         lambda: ms.update_stack("azure-cache", azure, params),
+        note="CloudFormation sends the old id's Delete in UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, with "
+        "its own events; MiniStack sends it without them (tests/ministack/test_departures.py).",
     )
 
     k8s = templates.example("k8s")
