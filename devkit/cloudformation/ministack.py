@@ -17,7 +17,9 @@ project's ECR emulator beside it, driven the way a user deploys.
   devkit/cloudformation/ministack_recorder.py wraps it to record each custom-resource request
   and answer (`requests`).
 `stop()` (and leaving the `with`) ends both process groups, MiniStack's Lambda workers
-included, and removes the working directory.
+included, and removes the working directory. If this process dies without stopping them, both
+children get SIGTERM from the kernel (PR_SET_PDEATHSIG, see lifeline.py): call start() from a
+thread that lives as long as the MiniStack (the signal follows the starting thread's exit).
 
 `deploy_provider()` deploys template.yaml exactly as the README says: `sam build` then
 `sam deploy` (samconfig.toml's defaults: a SAM-managed bucket, CAPABILITY_IAM), the SAM CLI of
@@ -214,12 +216,20 @@ class MiniStack:
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": self.region,
             "PYTHONPATH": str(self.root),
+            "ECR_PTC_PARENT_PID": str(os.getpid()),
         }
-        command = [sys.executable, "-m", "ecr_ptc_emulator.server", "--port", "0"]
+        # lifeline: the emulator ends if this process dies without calling stop()
+        command = [sys.executable, "-m", "devkit.cloudformation.lifeline", "ecr_ptc_emulator.server"]
+        command += ["--port", "0"]
         command += ["--secrets-endpoint", self.url]
         with open(log, "wb") as out:
             process = subprocess.Popen(
-                command, cwd=self.root, env=env, stdout=subprocess.PIPE, stderr=out, start_new_session=True
+                command,
+                cwd=self.root,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=out,
+                start_new_session=True,
             )
         self._processes.append(process)
         assert process.stdout is not None
@@ -245,6 +255,7 @@ class MiniStack:
             "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_ENDPOINT_URL_ECR": self.ecr_url,
             "ECR_PTC_CR_RECORD": str(self._record),
+            "ECR_PTC_PARENT_PID": str(os.getpid()),  # MiniStack ends if this process dies
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         with open(log, "wb") as out:

@@ -1,7 +1,8 @@
 """MiniStack's gateway (`python -m ministack`) with a recorder of its custom-resource traffic.
 
 Run by devkit/cloudformation/ministack.py with MiniStack's own interpreter (.venv-ministack),
-as `python -P ministack_recorder.py` (-P: this directory stays off sys.path). It wraps two
+as `python -P ministack_recorder.py` (-P: this directory stays off sys.path); it ends when the
+driver's process dies (ECR_PTC_PARENT_PID, PR_SET_PDEATHSIG). It wraps two
 MiniStack functions without changing what they do, and appends one JSON line per call to the
 file named by ECR_PTC_CR_RECORD:
 
@@ -16,10 +17,14 @@ ResponseURL is a credential on AWS, and is treated as one here).
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import importlib
 import json
 import os
+import signal
+import sys
 import threading
 import time
 from typing import Any
@@ -61,7 +66,19 @@ def _install() -> None:
     custom_resource.deliver_response = recording_deliver
 
 
+def _die_with_parent() -> None:
+    """SIGTERM when the driver's process dies (as devkit/cloudformation/lifeline.py; this
+    interpreter cannot import devkit). MiniStack's Lambda workers follow: their stdin, a pipe
+    from MiniStack, closes."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    parent = os.environ.get("ECR_PTC_PARENT_PID")
+    if parent and os.getppid() != int(parent):
+        sys.exit(1)
+
+
 def main() -> None:
+    _die_with_parent()
     _install()
     app: Any = importlib.import_module("ministack.app")
     app.main()

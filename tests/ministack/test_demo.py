@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from devkit.cloudformation.ministack import MiniStack
@@ -114,3 +116,46 @@ def _members(groups: list[int]) -> list[int]:
         if fields[0] != "Z" and int(fields[2]) in groups:  # state, ppid, pgrp
             found.append(int(entry.name))
     return found
+
+
+DRIVER = """
+import sys
+import time
+from devkit.cloudformation.ministack import MiniStack
+ms = MiniStack().start()
+print(ms.workdir, *(p.pid for p in ms._processes), flush=True)
+sys.stdin.read()  # until the test kills this process
+"""
+
+
+def test_a_killed_driver_leaves_no_process_behind() -> None:
+    """The driver's children end when its process dies without stop() (SIGKILL)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen(
+        [sys.executable, "-c", DRIVER], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as driver:
+        assert driver.stdout is not None
+        workdir, *pids = driver.stdout.readline().split()
+        groups = [int(pid) for pid in pids]
+        assert len(groups) == 2 and len(_members(groups)) >= 2
+        driver.kill()
+        driver.wait(timeout=30)
+    for process in groups:  # each child gets SIGTERM from the kernel and exits
+        _wait_gone(process)
+    assert _members(groups) == []
+    shutil.rmtree(workdir)  # what the killed driver could not remove
+
+
+def _wait_gone(pid: int, timeout_s: float = 30.0) -> None:
+    """Wait for `pid` (not our child: reaped by init) to exit, polling /proc."""
+    deadline = time.monotonic() + timeout_s
+    while Path(f"/proc/{pid}").exists() and _state(pid) not in ("Z", None):
+        assert time.monotonic() < deadline, f"{pid} still runs {timeout_s} s after its parent died"
+        time.sleep(0.05)
+
+
+def _state(pid: int) -> str | None:
+    try:
+        return (Path(f"/proc/{pid}") / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
