@@ -12,6 +12,7 @@ from typing import Any
 
 from moto.secretsmanager.models import secretsmanager_backends
 
+from . import secrets
 from .errors import (
     InvalidParameterException,
     LimitExceededException,
@@ -111,6 +112,8 @@ class _Context:
         parts = arn.split(":")
         if len(parts) < 7 or parts[3] != self.region or parts[4] != self.account_id:
             return False
+        if secrets.endpoint() is not None:
+            return secrets.exists_at_endpoint(arn, self.account_id, self.region)
         secret = secretsmanager_backends[self.account_id][self.region].secrets.get(arn)
         return secret is not None and not secret.is_deleted()
 

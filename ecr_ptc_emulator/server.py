@@ -1,6 +1,9 @@
 """moto in server mode with the pull-through cache operations, plus fault control over HTTP.
 
-    python -m ecr_ptc_emulator.server [--port N]     # 0 (the default): a free port
+    python -m ecr_ptc_emulator.server [--port N] [--secrets-endpoint URL]
+
+--port 0 (the default) picks a free port. --secrets-endpoint makes ECR check a rule's
+CredentialArn at that Secrets Manager (e.g. MiniStack's) instead of moto's own.
 
 Point a client at the printed URL (``endpoint_url``). Control endpoints, on the same
 server (account and Region default to 123456789012 / us-east-1):
@@ -31,7 +34,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from . import DEFAULT_ACCOUNT, DEFAULT_REGION, calls, faults, install, rules
+from . import DEFAULT_ACCOUNT, DEFAULT_REGION, calls, faults, install, rules, secrets
 
 CONTROL_PATH = "/_ecr_ptc/"
 _ACTIONS = ("fail", "lose_response", "throttle", "hide_secret_for", "validation_result", "clear")
@@ -99,7 +102,13 @@ def start(port: int = 0) -> tuple[ThreadedMotoServer, str]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    server, url = start(parser.parse_args(argv).port)
+    parser.add_argument(
+        "--secrets-endpoint",
+        help="check CredentialArn at this Secrets Manager (e.g. MiniStack's) instead of moto's",
+    )
+    args = parser.parse_args(argv)
+    secrets.use_endpoint(args.secrets_endpoint)
+    server, url = start(args.port)
     print(f"ECR emulator listening on {url}", flush=True)  # noqa: T201
     try:
         threading.Event().wait()

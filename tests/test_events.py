@@ -82,3 +82,27 @@ def test_the_demo_runs_the_events_and_prints_what_cloudformation_receives() -> N
     assert "Rules left in the registry: []" in out
     assert "X-Amz-Signature" not in out + result.stderr
     assert json.loads(out.rsplit("Rules left in the registry:", 1)[1]) == []
+
+
+def test_the_events_demo_prints_each_steps_logs_after_its_header() -> None:
+    """issue 10 item 11: the first line whole, each step's log lines after its header, and the
+    function named as CloudFormation names template.yaml's ProviderFunction."""
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "devkit.demo.events", "--logs"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    first, *_ = result.stdout.splitlines()
+    assert first == "Embedded ECR emulator (moto + ecr_ptc_emulator), in this process"
+    steps = result.stdout.split("\n[")[1:]
+    assert len(steps) == 7
+    for step in steps:
+        header, *lines = step.splitlines()
+        decisions = [line for line in lines if '"message":"decision"' in line]
+        assert len(decisions) == 1, header
+        assert lines.index(decisions[0]) > 0  # after the header and what was asked
+        assert '"function_name":"ecr-ptc-provider-ProviderFunction-' in decisions[0]

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from devkit.cloudformation import templates
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
@@ -37,31 +38,9 @@ SERVICE_NAME = "pullthroughcache.ecr.amazonaws.com"
 # ---------------------------------------------------------------------------------------
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """PyYAML's safe loader plus CloudFormation's short-form tags, read as the long form."""
-
-
-def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    if suffix == "Ref":
-        return {"Ref": value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        return {"Fn::GetAtt": value.split(".", 1)}
-    return {f"Fn::{suffix}": value}
-
-
-_CfnLoader.add_multi_constructor("!", _construct_tag)
-
-
 def load_cfn(path: Path) -> dict[str, Any]:
     """A CloudFormation/SAM YAML template as plain data, intrinsic functions in long form."""
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)
+    data = templates.load(path)
     assert isinstance(data, dict), f"{path} is not a YAML mapping"
     return data
 

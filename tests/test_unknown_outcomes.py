@@ -208,3 +208,23 @@ def test_the_undo_of_an_undelivered_create_retries_a_throttled_delete(cfn: Cfn, 
 
     assert ops() == [CREATE, DELETE, DELETE, DELETE]
     assert rules() == {}
+
+
+def test_an_update_whose_new_rule_ecr_never_confirmed_removes_it_once_answered(cfn: Cfn) -> None:
+    """Update to a new prefix: ECR takes the create but answers 500, and every read of it in
+    the request fails too. The answer is FAILED (CloudFormation keeps the old id and will never
+    own the new rule): once it is out, the rule is read back again and removed."""
+    cfn.send(create_event(PUBLIC))
+    ecr_ptc_emulator.faults().lose_response(CREATE, "5xx")
+    attempts = app.retry_policy.max_attempts
+    ecr_ptc_emulator.faults().fail(
+        "DescribePullThroughCacheRules", "ServiceUnavailableException", 503, times=attempts
+    )
+
+    answer = cfn.send(update({**PUBLIC, "EcrRepositoryPrefix": "moved"}, "ecr-public", PUBLIC))
+
+    assert answer["Status"] == "FAILED"
+    assert answer["PhysicalResourceId"] == "ecr-public"
+    assert "did not confirm" in answer["Reason"]
+    assert set(rules()) == {"ecr-public"}  # 'moved' was made, then removed after the answer
+    assert ops()[-2:] == ["DescribePullThroughCacheRules", DELETE]

@@ -8,7 +8,10 @@ from collections.abc import Callable
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
-FUNCTION_NAME = "ecr-ptc-provider-PullThroughCacheRuleFunction"
+# The name CloudFormation gives template.yaml's ProviderFunction in the stack ecr-ptc-provider
+# (<stack>-<logical id>-<suffix>; this suffix is the one MiniStack generates, so ./dev demo and
+# ./dev demo events show the same function).
+FUNCTION_NAME = "ecr-ptc-provider-ProviderFunction-480E3DCC4AE7E"
 FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FUNCTION_NAME}"
 
 

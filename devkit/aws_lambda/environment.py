@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from devkit.cloudformation import templates
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -50,26 +50,8 @@ class FunctionConfig:
     system_log_level: str
 
 
-class _CfnLoader(yaml.SafeLoader):  # type: ignore[misc]
-    """PyYAML's safe loader plus CloudFormation's short-form tags, read as the long form."""
-
-
-def _construct_tag(loader: Any, suffix: str, node: Any) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {"Ref": value} if suffix == "Ref" else {f"Fn::{suffix}": value}
-
-
-_CfnLoader.add_multi_constructor("!", _construct_tag)
-
-
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)
+    data = templates.load(path)
     if not isinstance(data, dict):
         raise ValueError(f"{path} is not a YAML mapping")
     return data

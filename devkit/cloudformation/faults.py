@@ -189,9 +189,9 @@ class ConnectionErrors(Fault):
 
 @dataclass
 class LostResponse(Fault):
-    """ECR takes the `at`th call (and `times` - 1 after it; -1: every call until the rollback),
-    then its response is lost: `how` "5xx" answers 500 after the change was made, "timeout"
-    sends nothing until the attempt's read timeout ends."""
+    """ECR takes the `at`th call (and `times` - 1 after it; -1: every write from it on until the
+    rollback, reads still answered), then its response is lost: `how` "5xx" answers 500 after
+    the change was made, "timeout" sends nothing until the attempt's read timeout ends."""
 
     at: int
     how: str = "5xx"
@@ -209,7 +209,13 @@ class LostResponse(Fault):
 
     def arm(self, lab: Lab, stack: Stack, path: Path) -> None:
         super().arm(lab, stack, path)
-        lab.faults.lose_response(None, self.how, times=self.times, after=self.at - 1)
+        if self.times > 0:
+            lab.faults.lose_response(None, self.how, times=self.times, after=self.at - 1)
+            return
+        # for good: every write's response, while reads are answered (what reading back needs)
+        earlier = [op for n, _, _, op in path.calls((FORWARD, ROLLBACK, CLEANUP)) if n < self.at]
+        for short in ("Create", "Update", "Delete"):
+            lab.faults.lose_response(LONG[short], self.how, times=-1, after=earlier.count(short))
 
     @property
     def label(self) -> str:

@@ -201,8 +201,6 @@ class Lab:
     def publish(self, stack: Stack) -> None:
         """CloudFormation's record of `stack` as DescribeStacks and ListStackResources show it."""
         view = self.stack_api.stacks.get(stack.stack_id) or self.stack_api.add(stack.stack_id)
-        if stack.status.startswith("UPDATE_IN_PROGRESS") and view.status != stack.status:
-            view.updated = datetime.now(UTC)  # an update begins (ECR's clock: the wall clock)
         view.status = stack.status
         view.resources = {
             logical_id: (

@@ -27,7 +27,6 @@ class StackView:
 
     name: str
     status: str = "CREATE_IN_PROGRESS"
-    updated: datetime | None = None  # when its latest operation began (LastUpdatedTime)
     resources: dict[str, tuple[str, str]] = field(default_factory=dict)  # logical id -> (type, id)
 
 
@@ -78,7 +77,6 @@ class StackApi:
                     "StackName": view.name,
                     "StackStatus": view.status,
                     "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
-                    **({"LastUpdatedTime": view.updated} if view.updated else {}),
                 }
                 return _ok(), {"Stacks": [stack]}
             if operation == "ListStackResources":

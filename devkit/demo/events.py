@@ -1,4 +1,4 @@
-"""./dev demo: the events in events/, in order, through the real handler (crhelper included)
+"""./dev demo events: the events in events/, in order, through the real handler (crhelper included)
 against the embedded ECR emulator, answered to a real HTTP receiver on 127.0.0.1. Prints what
 CloudFormation would receive for each, and the ECR calls each one made."""
 
@@ -33,14 +33,16 @@ def main() -> None:
         secrets = boto3.client("secretsmanager", region_name="us-east-1")
         real_arns: dict[str, str] = {}
         names = events.names()
-        print(f"Embedded ECR emulator (moto + ecr_ptc_emulator); responses to {receiver.url()[:28]}…")
+        print("Embedded ECR emulator (moto + ecr_ptc_emulator), in this process")
+        print(f"Answers go to a ResponseURL receiver on http://127.0.0.1:{receiver.port}/")
         for number, name in enumerate(names, 1):
             event = events.load(name)
             _use_emulator_secrets(event, secrets, real_arns)
+            _show_request(number, len(names), name, event)  # before the handler's log lines
             seen = len(ecr_ptc_emulator.calls())
             answers = invoke(event, receiver)
             made = [op for op, _ in ecr_ptc_emulator.calls()[seen:]]
-            _show(number, len(names), name, event, answers, made)
+            _show_answers(answers, made)
         print("\nRules left in the registry:", json.dumps(sorted(ecr_ptc_emulator.rules())))
 
 
@@ -59,19 +61,15 @@ def _use_emulator_secrets(event: dict[str, Any], secrets: Any, real_arns: dict[s
         properties["CredentialArn"] = real_arns[arn]
 
 
-def _show(
-    number: int,
-    total: int,
-    name: str,
-    event: dict[str, Any],
-    answers: list[dict[str, Any]],
-    calls: list[str],
-) -> None:
+def _show_request(number: int, total: int, name: str, event: dict[str, Any]) -> None:
     asked = {k: v for k, v in event["ResourceProperties"].items() if k != "ServiceToken"}
     print(f"\n[{number}/{total}] {name}: {event['RequestType']} {event['LogicalResourceId']}", end="")
     if "PhysicalResourceId" in event:
         print(f" (id on record: {event['PhysicalResourceId']})", end="")
-    print(f"\n  asked:    {json.dumps(asked)}")
+    print(f"\n  asked:    {json.dumps(asked)}", flush=True)
+
+
+def _show_answers(answers: list[dict[str, Any]], calls: list[str]) -> None:
     print(f"  ECR calls: {', '.join(calls) if calls else '(none)'}")
     if len(answers) != 1:
         print(f"  !! {len(answers)} answers were PUT (expected exactly 1)")

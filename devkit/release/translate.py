@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
+from devkit.cloudformation import templates
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTION = "ProviderFunction"
@@ -41,28 +41,6 @@ CODE_PARAMETERS: dict[str, dict[str, Any]] = {
         "Description": "Key of the package zip in each Region's bucket, e.g. ecr-ptc-provider/1.0.0.zip",
     },
 }
-
-
-class _CfnLoader(yaml.SafeLoader):  # type: ignore[misc]  # (yaml is untyped here)
-    """PyYAML's safe loader plus CloudFormation's short-form tags, read as the long form."""
-
-
-def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if suffix == "Ref":
-        return {"Ref": value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        return {"Fn::GetAtt": value.split(".", 1)}
-    return {f"Fn::{suffix}": value}
-
-
-_CfnLoader.add_multi_constructor("!", _construct_tag)
 
 
 class _NoManagedPolicies:
@@ -114,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         "--output", type=Path, default=ROOT / ".aws-sam" / "provider-stackset.json", help="(JSON)"
     )
     args = parser.parse_args(argv)
-    sam_template = yaml.load(args.template.read_text(encoding="utf-8"), Loader=_CfnLoader)
+    sam_template = templates.load(args.template)
     output = translate(sam_template)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(output, indent=2) + "\n", encoding="utf-8")

@@ -85,11 +85,7 @@ class Dispatcher:
         if kind == "Create":
             outcome = lifecycle.create(asked, ecr, journal, record)
         else:
-            old = event.get("OldResourceProperties")
-            old_spec = _parse_or_none(old if isinstance(old, Mapping) else None)
-            outcome = lifecycle.update(
-                asked, str(event["PhysicalResourceId"]), old_spec, ecr, journal, record
-            )
+            outcome = lifecycle.update(asked, str(event["PhysicalResourceId"]), ecr, journal, record)
         return outcome.physical_id, attributes(asked, outcome.rule, account_id)
 
     def _undo_unowned(
@@ -123,8 +119,18 @@ class Dispatcher:
             return physical_id
         self._resource.Status = FAILED
         self._resource.Reason = reason
+        if event.get("RequestType") == "Update" and journal.unsure:
+            # a create ECR did not confirm, under a prefix CloudFormation will not own (the answer
+            # is FAILED): once the answer is out, read it back again and remove what it made
+            self._resource.after_answer(lambda: _remove_unconfirmed(journal, ecr))
         _log_decision(event, journal, ecr, stacks, _answer(FAILED, physical_id, reason))
         return physical_id
+
+
+def _remove_unconfirmed(journal: lifecycle.Journal, ecr: EcrRules) -> None:
+    done = len(journal.done)
+    lifecycle.remove_unconfirmed(journal, ecr.after_answer())
+    log.warning("after the answer", extra={"done": journal.done[done:]})
 
 
 def _failed_id(kind: str, event: Mapping[str, Any], journal: lifecycle.Journal) -> str:

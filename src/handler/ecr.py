@@ -88,6 +88,11 @@ class EcrRules:
         self._caller = caller
         self._undo = undo
 
+    def after_answer(self) -> EcrRules:
+        """The same rules, read and changed with the time left once the answer went out."""
+        undo = self._undo or self._caller
+        return EcrRules(undo, undo)
+
     @property
     def calls(self) -> int:
         """ECR requests sent, retries included."""
@@ -135,8 +140,16 @@ class EcrRules:
         if len(params) == 1:  # the API refuses it; callers must replace the rule instead
             raise ValueError("an update must name a credential or a role")
         operation = "UpdatePullThroughCacheRule"
-        try:  # an update is idempotent: a lost response needs no settling, only a retry
-            answer, _ = self._caller.call(operation, params, write=True, retryable=self._secret_retry())
+
+        def settle(attempts: Attempts) -> dict[str, Any] | None:  # the rule holds what was sent?
+            held = self._read_back(self._caller, prefix)
+            sent = {k: v for k, v in params.items() if k != "ecrRepositoryPrefix"}
+            return held if held is not None and all(held.get(k) == v for k, v in sent.items()) else None
+
+        try:
+            answer, _ = self._caller.call(
+                operation, params, write=True, retryable=self._secret_retry(), settle=settle
+            )
         except CallError as error:
             raise _translate(operation, prefix, error) from error
         return Rule.from_api(answer)

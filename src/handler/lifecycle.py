@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from handler.errors import EcrError, OutOfTime, ProviderError, RuleAlreadyExists, RuleNotFound
 from handler.properties import RuleSpec, canonical_prefix, is_rule_id
-from handler.rules import CLOCK_SKEW, Change, Rule, Window, changes, made_within
+from handler.rules import Change, Rule, Window, changes, made_within
 
 # The id a failed Create answers when ECR did not confirm whether its create took effect: the
 # rollback's Delete reads the prefix and deletes the rule only if it is the one that create made.
@@ -51,10 +51,6 @@ class Record(Protocol):
         """Whether CloudFormation already records this very resource as the rule `prefix`."""
         ...
 
-    def rolling_back_since(self) -> datetime | None:
-        """When the update being rolled back began; None when the stack is not rolling back."""
-        ...
-
     def others_holding(self, prefix: str) -> list[str]:
         """The stack's other resources whose physical id is this prefix."""
         ...
@@ -68,7 +64,7 @@ class Journal:
     done: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)  # prefixes of the rules this request made
     left: list[str] = field(default_factory=list)  # rules it made, failed, and could not remove
-    unsure: list[tuple[str, Window]] = field(default_factory=list)  # creates ECR did not confirm
+    unsure: list[tuple[RuleSpec, Window]] = field(default_factory=list)  # creates ECR did not confirm
 
     def saw(self, rule: Rule | None) -> None:
         self.held = None if rule is None else {k: str(v) for k, v in vars(rule).items() if v}
@@ -85,10 +81,20 @@ class Outcome:
     rule: Rule
 
 
-def unsure_id(prefix: str, window: Window) -> str:
+def unsure_id(asked: RuleSpec, window: Window) -> str:
     """The id of a failed Create whose create ECR did not confirm (see _UNSURE_ID)."""
     start, end = (int(moment.timestamp() * 1000) for moment in (window.start, window.end))
-    return f"ecr-ptc:create-unsure:{start}-{end}:{prefix}"
+    return f"ecr-ptc:create-unsure:{start}-{end}:{asked.ecr_repository_prefix}"
+
+
+def remove_unconfirmed(journal: Journal, ecr: Rules) -> None:
+    """After a FAILED answer: remove each rule a create ECR did not confirm made (read back with
+    the attempts' own window), since CloudFormation will never own it."""
+    for asked, window in journal.unsure:
+        try:
+            _delete_if_made(asked.ecr_repository_prefix, window, asked, ecr, journal)
+        except ProviderError as error:
+            journal.did(f"could NOT tell whether '{asked.ecr_repository_prefix}' was made: {error.reason}")
 
 
 def create(asked: RuleSpec, ecr: Rules, journal: Journal, record: Record) -> Outcome:
@@ -96,20 +102,11 @@ def create(asked: RuleSpec, ecr: Rules, journal: Journal, record: Record) -> Out
     return Outcome(asked.ecr_repository_prefix, _create_or_take(asked, ecr, journal, record, False))
 
 
-def update(
-    asked: RuleSpec,
-    physical_id: str,
-    old: RuleSpec | None,
-    ecr: Rules,
-    journal: Journal,
-    record: Record,
-) -> Outcome:
+def update(asked: RuleSpec, physical_id: str, ecr: Rules, journal: Journal, record: Record) -> Outcome:
     """Update: to a new prefix (or back to the old one, in a rollback), in place, or replaced
-    under the same prefix; always from what ECR holds. `old`: OldResourceProperties, parsed."""
+    under the same prefix; always from what ECR holds."""
     if not is_rule_id(physical_id) or not _same(asked.ecr_repository_prefix, physical_id):
         return Outcome(asked.ecr_repository_prefix, _create_or_take(asked, ecr, journal, record, True))
-    if old is not None and not _same(old.ecr_repository_prefix, physical_id):
-        _remove_what_the_failed_update_made(old, ecr, journal, record)
     held = ecr.describe(physical_id)
     journal.saw(held)
     if held is None:
@@ -122,26 +119,6 @@ def update(
     if all(change.in_place for change in diff):
         return Outcome(physical_id, _update_in_place(asked, held, diff, ecr, journal))
     return Outcome(physical_id, _replace_same_prefix(asked, held, diff, ecr, journal))
-
-
-def _remove_what_the_failed_update_made(old: RuleSpec, ecr: Rules, journal: Journal, record: Record) -> None:
-    """A rollback of a failed replacement (the failed properties, with another prefix, are the
-    old ones): if ECR holds a rule under that prefix exactly as they asked, made after the update
-    began, held by no resource of the stack, the failed update made it (its create was not
-    confirmed): CloudFormation will never own it. A cleanup: when it cannot be done, it is said."""
-    prefix = old.ecr_repository_prefix
-    try:
-        candidate = ecr.describe(prefix)
-        if candidate is None or candidate.created_at is None or changes(candidate, old):
-            return
-        since = record.rolling_back_since()
-        if since is None or candidate.created_at < since - CLOCK_SKEW or record.others_holding(prefix):
-            return
-        ecr.delete(prefix)
-    except ProviderError as error:
-        journal.did(f"could not check whether the failed update left a rule '{prefix}': {error.reason}")
-        return
-    journal.did(f"deleted '{prefix}': the failed update had made it (ECR had not confirmed that create)")
 
 
 def delete(physical_id: str, asked: RuleSpec | None, ecr: Rules, journal: Journal) -> None:
@@ -273,7 +250,7 @@ def _create_checked(asked: RuleSpec, ecr: Rules, journal: Journal) -> Rule:
         rule = ecr.create(asked)
     except EcrError as error:
         if error.unknown and error.window is not None:
-            journal.unsure.append((asked.ecr_repository_prefix, error.window))
+            journal.unsure.append((asked, error.window))
             journal.did("ECR did not confirm whether it created the rule")
         raise
     journal.did("created the rule")

@@ -59,6 +59,7 @@ class Turn:
         self.state = OPEN
         self.sent: dict[str, Any] = {}  # the answer's Status, Reason and PhysicalResourceId
         self.undo: Callable[[], None] | None = None
+        self.after: list[Callable[[], None]] = []  # to run once the answer went out
         self._lambda_left = lambda_left
         # ServiceTimeout is measured on the Lambda's own countdown: one clock for both ends.
         self._started_left = lambda_left()
@@ -177,6 +178,11 @@ class ProviderResource(CfnResource):
         """The answer sent for the current request (Status, Reason, PhysicalResourceId)."""
         return dict(self._turn.sent) if self._turn else {}
 
+    def after_answer(self, work: Callable[[], None]) -> None:
+        """Run `work` once this request's answer has been sent, whatever became of it."""
+        if self._turn is not None:
+            self._turn.after.append(work)
+
     def undo_if_not_stored(self, undo: Callable[[], None]) -> None:
         """Run `undo` if this request's answer certainly did not reach S3: CloudFormation then
         never learns what the request did, fails it after ServiceTimeout and rolls back."""
@@ -241,6 +247,9 @@ class ProviderResource(CfnResource):
             self._answers.pop(turn.fingerprint, None)  # a repeat of the request runs afresh
             if undo is not None:
                 undo()
+        after, turn.after = turn.after, []
+        for work in after:
+            work()
 
     def _answer_envelope(self, turn: Turn, checked: envelope.Envelope) -> None:
         """A request whose envelope is not CloudFormation's: nothing is done; a Delete is still

@@ -10,7 +10,6 @@ rule this resource is about to take as its own must not be held by another resou
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from handler.calls import Caller, CallError
@@ -44,12 +43,6 @@ class Stacks:
     def status(self, stack_id: str) -> str:
         """The stack's StackStatus, e.g. UPDATE_ROLLBACK_IN_PROGRESS."""
         return str(self._describe(stack_id).get("StackStatus", ""))
-
-    def updated(self, stack_id: str) -> datetime | None:
-        """When the stack's latest operation began (LastUpdatedTime, or CreationTime)."""
-        stack = self._describe(stack_id)
-        moment = stack.get("LastUpdatedTime") or stack.get("CreationTime")
-        return moment if isinstance(moment, datetime) else None
 
     def _describe(self, stack_id: str) -> dict[str, Any]:
         """The stack as DescribeStacks reports it (read once per request)."""
@@ -115,10 +108,6 @@ class StackRecord:
 
     def rolling_back(self) -> bool:
         return self._stacks.status(self._stack_id) == ROLLING_BACK
-
-    def rolling_back_since(self) -> datetime | None:
-        """When the update being rolled back began, or None when the stack is not rolling back."""
-        return self._stacks.updated(self._stack_id) if self.rolling_back() else None
 
     def holds(self, prefix: str) -> bool:
         return self._logical_id in self._stacks.holders(self._stack_id, prefix)

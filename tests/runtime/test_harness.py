@@ -318,7 +318,7 @@ def test_events_move_to_the_callers_account_and_region() -> None:
     move_to_account(event, "999988887777", "eu-central-1")
     properties, old = event["ResourceProperties"], event["OldResourceProperties"]
     assert properties["ServiceToken"] == (
-        "arn:aws:lambda:eu-central-1:999988887777:function:ecr-ptc-provider-PullThroughCacheRuleFunction"
+        "arn:aws:lambda:eu-central-1:999988887777:function:ecr-ptc-provider-ProviderFunction-480E3DCC4AE7E"
     )
     assert properties["CredentialArn"].startswith("arn:aws:secretsmanager:eu-central-1:999988887777:secret:")
     assert old["CredentialArn"].startswith("arn:aws:secretsmanager:eu-central-1:999988887777:secret:")

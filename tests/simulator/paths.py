@@ -160,11 +160,7 @@ PATHS = (
     Path(
         "new-prefix-taken",
         "update",
-        (
-            step(FORWARD, "Update Cache", "Create", "Describe"),
-            # the rule the failed update may have left at 'taken' (another owner's: left alone)
-            step(ROLLBACK, "Update Cache", "Describe", "Describe"),
-        ),
+        (step(FORWARD, "Update Cache", "Create", "Describe"), step(ROLLBACK, "Update Cache", "Describe")),
         "UPDATE_ROLLBACK_COMPLETE",
         before={"Cache": PUBLIC},
         template={"Cache": {**PUBLIC, "EcrRepositoryPrefix": "taken"}},

@@ -1,0 +1,82 @@
+"""CloudFormation templates as data: YAML with the short-form tags (!Ref, !Sub, !GetAtt, ...)
+read into their long form ({"Ref": ...}, {"Fn::Sub": ...}), so a test or the demo can change a
+template (add a resource, swap a property) and deploy the result as JSON."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    elif isinstance(node, yaml.MappingNode):
+        value = loader.construct_mapping(node, deep=True)
+    else:
+        raise yaml.constructor.ConstructorError(None, None, f"unexpected node for !{suffix}", node.start_mark)
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+_Loader.add_multi_constructor("!", _tag)
+
+
+def load(path: Path | str) -> dict[str, Any]:
+    """A template file (YAML or JSON) as a dict in long form."""
+    return dict(yaml.load(Path(path).read_text(), Loader=_Loader))
+
+
+def example(name: str) -> dict[str, Any]:
+    """examples/<name>.yaml as a dict."""
+    return load(EXAMPLES / f"{name}.yaml")
+
+
+def custom_resources(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The template's Custom::PullThroughCacheRule resources, by logical id."""
+    return {
+        name: resource
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "Custom::PullThroughCacheRule"
+    }
+
+
+def with_resource(template: dict[str, Any], logical_id: str, resource: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `template` with `resource` added (or replacing the one of that logical id)."""
+    changed = copy.deepcopy(template)
+    changed["Resources"][logical_id] = copy.deepcopy(resource)
+    return changed
+
+
+def without_resource(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    """A copy of `template` without `logical_id` (and without the outputs that refer to it)."""
+    changed = copy.deepcopy(template)
+    del changed["Resources"][logical_id]
+    outputs = changed.get("Outputs", {})
+    for name in [n for n, o in outputs.items() if logical_id in repr(o["Value"])]:
+        del outputs[name]
+    return changed
+
+
+def output_kind(template: dict[str, Any], name: str) -> str:
+    """How an output gets its value: "Ref", "Fn::GetAtt", "Fn::Sub", ... (for the demo)."""
+    value = template.get("Outputs", {}).get(name, {}).get("Value")
+    if isinstance(value, dict) and len(value) == 1:
+        return str(next(iter(value)))
+    return "literal"

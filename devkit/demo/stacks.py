@@ -1,0 +1,207 @@
+"""./dev demo: the provider's main job, end to end, offline, on MiniStack.
+
+Starts MiniStack (CloudFormation, Lambda, S3, IAM, Secrets Manager) and the project's ECR
+emulator on 127.0.0.1, deploys the provider from template.yaml with the real `sam build` and
+`sam deploy`, then deploys consumer stacks from examples/ that import its ServiceToken: creates
+rules, rotates a credential in place, changes the upstream under the same prefix, changes the
+prefix (a replacement, then the old rule's cleanup), makes an update fail and roll back, and
+deletes the stacks. Prints, for each stack operation, the stack's status, its events with the
+provider's Reason, the requests the provider received, the ECR calls they made, the outputs
+(Ref and Fn::GetAtt) and the rules the registry holds. Stops everything it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from typing import Any
+
+from devkit.cloudformation import templates
+from devkit.cloudformation.ministack import PROVIDER_STACK, MiniStack, MiniStackError, Operation
+
+WIDTH = 100
+SECRET = json.dumps({"username": "demo", "accessToken": "not-a-real-token"})
+HAND_MADE = "team-quay"  # a rule made by hand, outside any stack: the provider must never touch it
+
+
+class Demo:
+    def __init__(self, ms: MiniStack, show_logs: bool) -> None:
+        self.ms = ms
+        self.show_logs = show_logs
+        self.step = 0
+        self.function_name = ""
+        self.logs_shown = 0  # the provider's log lines printed so far (its log group only grows)
+
+    def header(self, title: str, command: str) -> None:
+        self.step += 1
+        print(f"\n[{self.step}] {title}")
+        print(f"    $ {command}")
+
+    def operation(
+        self,
+        title: str,
+        command: str,
+        template: dict[str, Any],
+        run: Callable[[], Operation],
+        note: str = "",
+    ) -> Operation:
+        self.header(title, command)
+        op = run()
+        self.show(op, template)
+        if note:
+            print(_wrap(f"note: {note}", indent=4))
+        if self.show_logs and self.function_name:
+            self.logs()
+        return op
+
+    def show(self, op: Operation, template: dict[str, Any] | None) -> None:
+        print(f"    status:    {op.status} ({op.seconds:.1f} s)")
+        resource_events = [e for e in op.events if e.resource_type != "AWS::CloudFormation::Stack"]
+        for n, event in enumerate(resource_events):
+            label = "events:" if n == 0 else ""
+            line = f"{event.logical_id} {event.status}"
+            print(f"    {label:<10} {line}")
+            if event.reason:
+                print(_wrap(f"Reason: {event.reason}", indent=15))
+        for n, request in enumerate(op.requests):
+            label = "provider:" if n == 0 else ""
+            print(f"    {label:<10} {request.summary()}")
+        if op.requests or op.action != "deploy":
+            print(f"    ECR calls: {', '.join(op.ecr_operations()) or '(none)'}")
+        if op.outputs and op.status not in ("DELETE_COMPLETE",):
+            for n, (name, value) in enumerate(op.outputs.items()):
+                label = "outputs:" if n == 0 else ""
+                kind = f" ({templates.output_kind(template, name)})" if template else ""
+                print(f"    {label:<10} {name}{kind} = {value}")
+        self.rules(op.rules)
+
+    def rules(self, held: dict[str, dict[str, Any]]) -> None:
+        if not held:
+            print("    rules:     (none)")
+        for n, (prefix, rule) in enumerate(sorted(held.items())):
+            label = "rules:" if n == 0 else ""
+            credential = rule.get("credentialArn", "")
+            secret = f", secret {credential.rsplit(':', 1)[-1]}" if credential else ""
+            owner = "  <- made by hand, owned by no stack" if prefix == HAND_MADE else ""
+            print(f"    {label:<10} {prefix} -> {rule['upstreamRegistryUrl']}{secret}{owner}")
+
+    def logs(self) -> None:
+        """The provider's log lines written since the last step (MiniStack's Lambda collects a
+        worker's output before the stack operation goes on, so they are all there)."""
+        lines = self.ms.provider_logs(self.function_name)
+        for line in lines[self.logs_shown :]:
+            print(f"      log | {line}")
+        self.logs_shown = len(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--logs", action="store_true", help="print the provider's log lines of each step")
+    args = parser.parse_args()
+    began = time.monotonic()
+    print("MiniStack demo: the provider deployed with sam, consumer stacks from examples/, all on 127.0.0.1")
+    try:
+        with MiniStack() as ms:
+            print(f"MiniStack (CloudFormation, Lambda, S3, IAM, Secrets Manager) on {ms.url}")
+            print(f"ECR emulator (pull-through cache rules) on {ms.ecr_url}, reached by the function")
+            print("through AWS_ENDPOINT_URL_ECR; every other AWS call goes to MiniStack.")
+            run(Demo(ms, args.logs))
+            print("\nStopping MiniStack and the ECR emulator.")
+        print(f"The demo took {time.monotonic() - began:.0f} s.")
+    except MiniStackError as e:
+        print(f"\nerror: {e}", file=sys.stderr)
+        sys.exit(1)
+
+
+def run(demo: Demo) -> None:
+    ms = demo.ms
+    demo.header(
+        "Deploy the provider from template.yaml, as the README says",
+        "sam build && sam deploy   (samconfig.toml: stack ecr-ptc-provider, CAPABILITY_IAM, resolve_s3)",
+    )
+    provider = ms.deploy_provider()
+    demo.show(provider, None)
+    demo.function_name = provider.outputs["FunctionName"]
+    print(f"    export:    {PROVIDER_STACK}-ServiceToken = {provider.outputs['ServiceToken']}")
+
+    demo.header(
+        f"A rule made by hand, outside CloudFormation: '{HAND_MADE}' (the provider must never touch it)",
+        f"aws ecr create-pull-through-cache-rule --ecr-repository-prefix {HAND_MADE} "
+        "--upstream-registry-url quay.io",
+    )
+    ms.create_rule(HAND_MADE, "quay.io")
+    demo.rules(ms.ecr_rules())
+
+    first = ms.create_secret("ecr-pullthroughcache/azure-2025", SECRET)
+    second = ms.create_secret("ecr-pullthroughcache/azure-2026", SECRET)
+    print("\n    secrets:   ecr-pullthroughcache/azure-2025 and /azure-2026 in MiniStack's Secrets Manager")
+
+    azure = templates.example("azure")
+    params = {"CredentialArn": first, "AzureRegistryName": "contoso"}
+    demo.operation(
+        "Create a rule for Azure Container Registry (examples/azure.yaml)",
+        "aws cloudformation deploy --stack-name azure-cache --template-file examples/azure.yaml "
+        "--parameter-overrides AzureRegistryName=contoso CredentialArn=<azure-2025's ARN>",
+        azure,
+        lambda: ms.create_stack("azure-cache", azure, params),
+    )
+    params = {**params, "CredentialArn": second}
+    demo.operation(
+        "Rotate the credential: CredentialArn -> azure-2026 (in place: UpdatePullThroughCacheRule)",
+        "aws cloudformation deploy ... --parameter-overrides CredentialArn=<azure-2026's ARN>",
+        azure,
+        lambda: ms.update_stack("azure-cache", azure, params),
+    )
+    params = {**params, "AzureRegistryName": "fabrikam"}
+    demo.operation(
+        "Change the upstream, same prefix: contoso -> fabrikam.azurecr.io (delete + create under 'azure')",
+        "aws cloudformation deploy ... --parameter-overrides AzureRegistryName=fabrikam",
+        azure,
+        lambda: ms.update_stack("azure-cache", azure, params),
+    )
+    params = {**params, "EcrRepositoryPrefix": "azure-eu"}
+    demo.operation(
+        "Change the prefix: azure -> azure-eu (a new rule, then CloudFormation deletes the old id)",
+        "aws cloudformation deploy ... --parameter-overrides EcrRepositoryPrefix=azure-eu",
+        azure,
+        lambda: ms.update_stack("azure-cache", azure, params),
+        note="CloudFormation sends the old id's Delete in UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, with "
+        "its own events; MiniStack sends it without them (tests/ministack/test_departures.py).",
+    )
+
+    k8s = templates.example("k8s")
+    demo.operation(
+        "Create a second stack: registry.k8s.io under 'k8s' (examples/k8s.yaml, no credential)",
+        "aws cloudformation deploy --stack-name k8s-cache --template-file examples/k8s.yaml",
+        k8s,
+        lambda: ms.create_stack("k8s-cache", k8s),
+    )
+    demo.operation(
+        f"An update that fails: move k8s-cache to the prefix '{HAND_MADE}', which the hand-made rule holds",
+        f"aws cloudformation deploy --stack-name k8s-cache ... "
+        f"--parameter-overrides EcrRepositoryPrefix={HAND_MADE}",
+        k8s,
+        lambda: ms.update_stack("k8s-cache", k8s, {"EcrRepositoryPrefix": HAND_MADE}),
+    )
+    for stack, template in (("k8s-cache", k8s), ("azure-cache", azure)):
+        demo.operation(
+            f"Delete {stack}",
+            f"aws cloudformation delete-stack --stack-name {stack}",
+            template,
+            lambda stack=stack: ms.delete_stack(stack),  # type: ignore[misc]
+        )
+    print(f"\nRules left in the registry: {', '.join(sorted(ms.ecr_rules())) or '(none)'}")
+    print(f"(only '{HAND_MADE}', made by hand: the provider deletes the rules its stacks made, nothing else)")
+
+
+def _wrap(text: str, indent: int) -> str:
+    first, rest = " " * indent, " " * (indent + 2)
+    return textwrap.fill(text, WIDTH, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False)
+
+
+if __name__ == "__main__":
+    main()
