@@ -28,6 +28,7 @@ ATTRIBUTES = {
     "RegistryId",
     "CreatedAt",
     "UpdatedAt",
+    "RepositoryUriPrefix",
 }
 
 

@@ -499,3 +499,14 @@ def test_an_unexpected_error_is_still_answered_with_a_pointer_to_the_logs(cfn: C
     assert "unexpected error (KeyError" in answer["Reason"]
     assert "logs for RequestId" in answer["Reason"]
     assert not is_rule_id(answer["PhysicalResourceId"])
+
+
+def test_the_repository_uri_prefix_is_what_images_are_pulled_through(cfn: Cfn) -> None:
+    named = cfn.send(create_event(PUBLIC))
+    root = cfn.send(create_event({**PUBLIC, "EcrRepositoryPrefix": "ROOT"}))
+    slash = cfn.send(create_event({**QUAY, "EcrRepositoryPrefix": "team/quay/"}))
+
+    registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+    assert named["Data"]["RepositoryUriPrefix"] == f"{registry}/ecr-public"
+    assert root["Data"]["RepositoryUriPrefix"] == registry  # no /ROOT: the whole registry
+    assert slash["Data"]["RepositoryUriPrefix"] == f"{registry}/team/quay"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from handler.properties import RuleSpec
+from handler.properties import ROOT, RuleSpec, canonical_prefix
 from handler.rules import Rule
 
 NAMES = (
@@ -17,12 +17,24 @@ NAMES = (
     "RegistryId",
     "CreatedAt",
     "UpdatedAt",
+    "RepositoryUriPrefix",
 )
+# The DNS suffix of ECR's registry hosts, by partition (the function's ARN names it).
+DNS_SUFFIX = {"aws-cn": "amazonaws.com.cn"}
 
 
-def attributes(asked: RuleSpec, rule: Rule, account_id: str) -> dict[str, str]:
+def registry_host(registry_id: str, region: str, partition: str) -> str:
+    return f"{registry_id}.dkr.ecr.{region}.{DNS_SUFFIX.get(partition, 'amazonaws.com')}"
+
+
+def attributes(asked: RuleSpec, rule: Rule, account_id: str, region: str, partition: str) -> dict[str, str]:
     """What the rule now is. Every request that leaves a rule has read or made it, so CreatedAt
-    and UpdatedAt (when ECR last changed it; a new rule's is its CreatedAt) are always known."""
+    and UpdatedAt (when ECR last changed it; a new rule's is its CreatedAt) are always known.
+    RepositoryUriPrefix is what an image is pulled through: `<it>/<upstream repository>:<tag>`
+    (a ROOT rule's is the registry host itself)."""
+    registry_id = rule.registry_id or account_id
+    host = registry_host(registry_id, region, partition)
+    prefix = canonical_prefix(asked.ecr_repository_prefix)
     return {
         "EcrRepositoryPrefix": asked.ecr_repository_prefix,
         "UpstreamRegistryUrl": asked.upstream_registry_url,
@@ -32,9 +44,10 @@ def attributes(asked: RuleSpec, rule: Rule, account_id: str) -> dict[str, str]:
         ),
         "CredentialArn": asked.credential_arn or "",
         "CustomRoleArn": asked.custom_role_arn or "",
-        "RegistryId": rule.registry_id or account_id,
+        "RegistryId": registry_id,
         "CreatedAt": _timestamp(rule.created_at),
         "UpdatedAt": _timestamp(rule.updated_at or rule.created_at),
+        "RepositoryUriPrefix": host if prefix == ROOT else f"{host}/{prefix}",
     }
 
 

@@ -4,6 +4,7 @@ and log a single line of what was asked, what ECR held, what was done and what w
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -45,7 +46,7 @@ class Dispatcher:
         stacks = self._stacks_for(deadline)
         kind = str(event["RequestType"])
         try:
-            physical_id, data = self._run(kind, event, ecr, stacks, journal, _account(context))
+            physical_id, data = self._run(kind, event, ecr, stacks, journal, _location(context))
         except (ProviderError, InvalidProperties) as error:
             reason = error.reason if isinstance(error, ProviderError) else str(error)
             return self._fail(event, journal, ecr, stacks, _failed_id(kind, event, journal), reason)
@@ -73,7 +74,7 @@ class Dispatcher:
         ecr: EcrRules,
         stacks: Stacks,
         journal: lifecycle.Journal,
-        account_id: str,
+        location: tuple[str, str, str],
     ) -> tuple[str, dict[str, str]]:
         properties = event.get("ResourceProperties")
         if kind == "Delete":
@@ -86,7 +87,7 @@ class Dispatcher:
             outcome = lifecycle.create(asked, ecr, journal, record)
         else:
             outcome = lifecycle.update(asked, str(event["PhysicalResourceId"]), ecr, journal, record)
-        return outcome.physical_id, attributes(asked, outcome.rule, account_id)
+        return outcome.physical_id, attributes(asked, outcome.rule, *location)
 
     def _undo_unowned(
         self, event: Mapping[str, Any], journal: lifecycle.Journal, ecr: EcrRules, because: str
@@ -154,10 +155,13 @@ def _parse_or_none(properties: Mapping[str, Any] | None) -> RuleSpec | None:
         return None
 
 
-def _account(context: Any) -> str:
-    arn = str(getattr(context, "invoked_function_arn", "") or "")
-    parts = arn.split(":")
-    return parts[4] if len(parts) > 4 else ""
+def _location(context: Any) -> tuple[str, str, str]:
+    """(account, Region, partition) of the provider, from the function's ARN (the Region and the
+    aws partition from the environment when the context has no ARN)."""
+    parts = str(getattr(context, "invoked_function_arn", "") or "").split(":")
+    if len(parts) > 4:
+        return parts[4], parts[3], parts[1]
+    return "", os.environ.get("AWS_REGION", ""), "aws"
 
 
 def _visible(properties: Any) -> Any:
