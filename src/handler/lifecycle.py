@@ -7,8 +7,9 @@ under a new prefix 1, replacement under the same prefix 3 (read, delete, create)
 and an Update that changes nothing ECR holds 1 (the read).
 
 A rule is taken as this resource's own only when this request created it, when the template
-says AdoptExisting, or when CloudFormation is rolling the stack back to it; never when another
-resource of the same stack holds it.
+says AdoptExisting, when CloudFormation already records this resource as that rule (a repeated
+delivery), or when CloudFormation is rolling the stack back to it; never when another resource
+of the same stack holds it.
 """
 
 from __future__ import annotations
@@ -154,8 +155,9 @@ def _same(prefix: str, physical_id: str) -> bool:
 
 
 def _create_or_take(asked: RuleSpec, ecr: Rules, journal: Journal, record: Record, returning: bool) -> Rule:
-    """Create the rule; when one already holds the prefix, take it only by AdoptExisting or, for
-    an Update (`returning`), when the stack is rolling back to it exactly as it is."""
+    """Create the rule; when one already holds the prefix, take it only by AdoptExisting, when
+    CloudFormation already records this resource as it (a repeated delivery), or, for an Update
+    (`returning`), when the stack is rolling back to it exactly as it is."""
     prefix = asked.ecr_repository_prefix
     try:
         return _create_checked(asked, ecr, journal)
