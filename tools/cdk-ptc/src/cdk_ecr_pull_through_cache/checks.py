@@ -1,0 +1,40 @@
+"""The construct's properties checked at synth time with the provider's own rules.
+
+The checks are the provider's (`cfn_lint_ptc.check`, which runs unchanged copies of its
+checking modules and imports nothing of cfn-lint): what the provider would refuse at deploy
+time is refused here, with the same sentence. A value a token stands for (a parameter, an
+attribute, an import) is not known at synth time: it counts as given and nothing is said
+about it or about what depends on it, as in the lint rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from cfn_lint_ptc import Problem, check
+
+__all__ = ["InvalidPullThroughCacheRule", "problems"]
+
+
+class InvalidPullThroughCacheRule(ValueError):
+    """The properties of a PullThroughCacheRule break the provider's contract; `problems` holds
+    one sentence per mistake, each naming the property, the value and the fix."""
+
+    def __init__(self, path: str, found: Sequence[Problem]) -> None:
+        self.path = path
+        self.problems = [p.message for p in found]
+        if len(self.problems) == 1:
+            text = self.problems[0]
+        else:
+            text = f"{len(self.problems)} problems: " + " ".join(
+                f"({n}) {p}" for n, p in enumerate(self.problems, 1)
+            )
+        super().__init__(f"PullThroughCacheRule {path}: {text}")
+
+
+def problems(properties: Mapping[str, object], is_token: Callable[[object], bool]) -> list[Problem]:
+    """The provider's problems with `properties` (CloudFormation names, values as the template
+    will hold them; None: not set), the values for which `is_token` is true left unknown."""
+    literal = {k: v for k, v in properties.items() if v is not None and not is_token(v)}
+    computed = {k for k, v in properties.items() if v is not None and is_token(v)}
+    return check(literal, computed)
