@@ -27,8 +27,13 @@ from devkit.cloudformation import templates
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
 # examples/ also holds templates that are not one-rule consumers of an upstream: the stack that
-# nests the provider from SAR and the StackSet of standard rules (tests/test_distribution.py).
-NOT_UPSTREAM_EXAMPLES = {"sar-consumer", "stackset-standard-rules"}
+# nests the provider from SAR and the StackSet of standard rules (tests/test_distribution.py),
+# and the pull side (tests/test_pull_side.py): a role that pulls through a rule, and a rule with
+# the repository creation template of its cached repositories. The pull side is linted here.
+PULL_SIDE_EXAMPLES = [
+    ROOT / "examples" / f"{name}.yaml" for name in ("puller-role", "repository-creation-template")
+]
+NOT_UPSTREAM_EXAMPLES = {"sar-consumer", "stackset-standard-rules", *(p.stem for p in PULL_SIDE_EXAMPLES)}
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.yaml") if p.stem not in NOT_UPSTREAM_EXAMPLES)
 FUNCTION = "ProviderFunction"
 SERVICE_NAME = "pullthroughcache.ecr.amazonaws.com"
@@ -273,7 +278,7 @@ def test_only_cloudformation_in_this_account_is_granted_invoke(template: dict[st
 
 
 def test_no_hard_coded_partition_anywhere() -> None:
-    for path in [TEMPLATE, *EXAMPLES]:
+    for path in [TEMPLATE, *EXAMPLES, *PULL_SIDE_EXAMPLES]:
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"arn:aws(-[a-z-]+)?:", text), f"{path.name}: use ${{AWS::Partition}}"
 
@@ -453,7 +458,7 @@ def test_ecr_examples_name_the_upstream_registry() -> None:
 
 
 @pytest.mark.tools
-@pytest.mark.parametrize("path", [TEMPLATE, *EXAMPLES], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [TEMPLATE, *EXAMPLES, *PULL_SIDE_EXAMPLES], ids=lambda p: p.name)
 def test_cfn_lint_is_clean(path: Path) -> None:
     cfn_lint = require_tool("cfn-lint")
     result = run_tool([cfn_lint, str(path)], cwd=ROOT)
