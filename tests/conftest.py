@@ -12,17 +12,22 @@ from typing import Any
 
 import pytest
 
-# Region and fake credentials before anything creates a boto3 client (the handler does at import).
-for _key, _value in {
+# Region and fake credentials before anything creates a boto3 client (the handler does at import),
+# whatever the shell had: no test, and no tool a test starts, can use a real credential or profile.
+# What the run was started with is kept: tests/integration gets it back when a real-account run
+# is asked for (real_account_requested), and only there.
+FAKE_AWS_ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
-}.items():
-    os.environ.setdefault(_key, _value)
-os.environ.pop("AWS_ENDPOINT_URL", None)
-os.environ.pop("AWS_PROFILE", None)
+}
+REMOVED_AWS_SETTINGS = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+STARTED_WITH = {key: os.environ.get(key) for key in (*FAKE_AWS_ENVIRONMENT, *REMOVED_AWS_SETTINGS)}
+os.environ.update(FAKE_AWS_ENVIRONMENT)
+for _key in REMOVED_AWS_SETTINGS:
+    os.environ.pop(_key, None)
 
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402  (before the handler, so its client is patched)
@@ -44,9 +49,55 @@ def _loopback_only(self: socket.socket, address: Any) -> Any:
     return _real_connect(self, address)
 
 
+# A run against a real account (tests/integration) is asked for with both: the provider's stack
+# (PTC_STACK_NAME) and `-m integration`, which selects nothing else. Then, and only for the tests
+# marked `integration`, the network guard steps aside and `real_aws_environment` gives back the
+# AWS settings the run was started with. Every other test, in every run, keeps both.
+REAL_ACCOUNT_STACK = "PTC_STACK_NAME"
+REAL_ACCOUNT_MARKER = "integration"
+
+
+def real_account_requested(config: pytest.Config) -> bool:
+    asked = str(config.getoption("markexpr", "") or "").strip()
+    return bool(os.environ.get(REAL_ACCOUNT_STACK)) and asked == REAL_ACCOUNT_MARKER
+
+
+def reaches_real_account(item: pytest.Item) -> bool:
+    return item.get_closest_marker(REAL_ACCOUNT_MARKER) is not None and real_account_requested(item.config)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if real_account_requested(config):
+        return
+    how = (
+        f"against a real account: set {REAL_ACCOUNT_STACK} to the provider's stack and AWS credentials, "
+        f"and select only these tests with -m {REAL_ACCOUNT_MARKER} (tests/integration/test_real_account.py)"
+    )
+    for item in items:
+        if item.get_closest_marker(REAL_ACCOUNT_MARKER) is not None:
+            item.add_marker(pytest.mark.skip(reason=how))
+
+
 @pytest.fixture(autouse=True)
-def _no_network_beyond_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_network_beyond_loopback(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if reaches_real_account(request.node):
+        return
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+@pytest.fixture(scope="module")
+def real_aws_environment(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The AWS settings (profile, credentials, Region, endpoint) the run was started with, for the
+    tests of a real-account run; they go back to the fake ones when the module is done."""
+    if not real_account_requested(request.config):
+        pytest.skip(f"a real-account run needs {REAL_ACCOUNT_STACK} and -m {REAL_ACCOUNT_MARKER}")
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in STARTED_WITH.items():
+            if value is None:
+                patch.delenv(key, raising=False)
+            else:
+                patch.setenv(key, value)
+        yield
 
 
 @pytest.fixture

@@ -27,8 +27,13 @@ from devkit.cloudformation import templates
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
 # examples/ also holds templates that are not one-rule consumers of an upstream: the stack that
-# nests the provider from SAR and the StackSet of standard rules (tests/test_distribution.py).
-NOT_UPSTREAM_EXAMPLES = {"sar-consumer", "stackset-standard-rules"}
+# nests the provider from SAR and the StackSet of standard rules (tests/test_distribution.py),
+# and the pull side (tests/test_pull_side.py): a role that pulls through a rule, and a rule with
+# the repository creation template of its cached repositories. The pull side is linted here.
+PULL_SIDE_EXAMPLES = [
+    ROOT / "examples" / f"{name}.yaml" for name in ("puller-role", "repository-creation-template")
+]
+NOT_UPSTREAM_EXAMPLES = {"sar-consumer", "stackset-standard-rules", *(p.stem for p in PULL_SIDE_EXAMPLES)}
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.yaml") if p.stem not in NOT_UPSTREAM_EXAMPLES)
 FUNCTION = "ProviderFunction"
 SERVICE_NAME = "pullthroughcache.ecr.amazonaws.com"
@@ -273,7 +278,7 @@ def test_only_cloudformation_in_this_account_is_granted_invoke(template: dict[st
 
 
 def test_no_hard_coded_partition_anywhere() -> None:
-    for path in [TEMPLATE, *EXAMPLES]:
+    for path in [TEMPLATE, *EXAMPLES, *PULL_SIDE_EXAMPLES]:
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"arn:aws(-[a-z-]+)?:", text), f"{path.name}: use ${{AWS::Partition}}"
 
@@ -453,7 +458,7 @@ def test_ecr_examples_name_the_upstream_registry() -> None:
 
 
 @pytest.mark.tools
-@pytest.mark.parametrize("path", [TEMPLATE, *EXAMPLES], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [TEMPLATE, *EXAMPLES, *PULL_SIDE_EXAMPLES], ids=lambda p: p.name)
 def test_cfn_lint_is_clean(path: Path) -> None:
     cfn_lint = require_tool("cfn-lint")
     result = run_tool([cfn_lint, str(path)], cwd=ROOT)
@@ -558,6 +563,65 @@ def load_service_model(artifact: Path, service: str) -> dict[str, Any]:
     if plain.is_file():
         return dict(json.loads(plain.read_text(encoding="utf-8")))
     return dict(json.loads(gzip.decompress(packed.read_bytes())))
+
+
+FAILING_SHIM = """#!/bin/sh
+echo "pyenv: python3.13: command not found" >&2
+echo "The python3.13 command exists in these Python versions: 3.13.9" >&2
+exit 127
+"""
+
+
+@pytest.mark.tools
+def test_sam_build_works_where_python313_is_a_pyenv_shim_not_selected(tmp_path: Path) -> None:
+    """Where pyenv's shim for python3.13 is first on PATH but 3.13 is not the selected version,
+    the shim fails when run (exit 127), and ./dev still finds pyenv's 3.13. So must `sam build`:
+    src/Makefile passes the shim over and uses `$(pyenv root)/versions/3.13.*/bin/python3.13`.
+    Reproduced with a PATH whose python3.13 is such a shim and a pyenv whose only 3.13 is a
+    wrapper that records its use and runs this interpreter (3.13, with pip)."""
+    sam = require_tool("sam")
+    shims, root = tmp_path / "shims", tmp_path / "pyenv-root"
+    used = tmp_path / "used-python.log"
+    real = root / "versions" / "3.13.9" / "bin" / "python3.13"
+    for path, text in [
+        (shims / "python3.13", FAILING_SHIM),
+        (shims / "pyenv", f'#!/bin/sh\n[ "$1" = root ] && exec echo "{root}"\nexit 1\n'),
+        (real, f'#!/bin/sh\necho "$*" >> "{used}"\nexec "{sys.executable}" "$@"\n'),
+        # a 3.12 that has a python3.13 name must not be taken for a 3.13
+        (root / "versions" / "3.12.1" / "bin" / "python3.13", "#!/bin/sh\nexit 1\n"),
+    ]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        path.chmod(0o755)
+    path_variable = os.pathsep.join([str(shims), os.environ.get("PATH", "")])
+    assert shutil.which("python3.13", path=path_variable) == str(shims / "python3.13")
+    shim = subprocess.run([str(shims / "python3.13"), "-V"], capture_output=True, text=True, check=False)
+    assert shim.returncode == 127, "the shim must fail as pyenv's does when 3.13 is not selected"
+
+    build_dir = tmp_path / "build"
+    result = subprocess.run(  # noqa: PLW1510 -- asserted below with the output
+        [sam, "build", "--template", str(TEMPLATE), "--build-dir", str(build_dir)],
+        cwd=tmp_path,
+        env=tool_env() | {"PATH": path_variable},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, output_of(result)
+    calls = used.read_text(encoding="utf-8")
+    assert "-m pip install" in calls and "-m compileall" in calls, calls
+    assert (build_dir / FUNCTION / "handler" / "__pycache__" / "app.cpython-313.pyc").is_file()
+
+
+@pytest.mark.tools
+def test_dev_sam_runs_the_pinned_sam_cli() -> None:
+    """`./dev sam ARGS` is the SAM CLI the tests use (.venv-tools/bin/sam, requirements-sam.txt),
+    installed on first use, with the user's own AWS settings (README: Deploy)."""
+    pinned = re.search(r"^aws-sam-cli==(\S+)$", (ROOT / "requirements-sam.txt").read_text(), re.MULTILINE)
+    assert pinned is not None
+    result = run_tool(["bash", str(ROOT / "dev"), "sam", "--version"], cwd=ROOT, timeout=600)
+    assert result.returncode == 0, output_of(result)
+    assert result.stdout.strip() == f"SAM CLI, version {pinned[1]}", output_of(result)
 
 
 @pytest.mark.tools

@@ -40,7 +40,12 @@ _Loader.add_multi_constructor("!", _tag)
 
 def load(path: Path | str) -> dict[str, Any]:
     """A template file (YAML or JSON) as a dict in long form."""
-    return dict(yaml.load(Path(path).read_text(), Loader=_Loader))
+    return dict(parse(Path(path).read_text()))
+
+
+def parse(text: str) -> Any:
+    """CloudFormation YAML (or JSON) text in long form: a template, or any part of one."""
+    return yaml.load(text, Loader=_Loader)
 
 
 def example(name: str) -> dict[str, Any]:

@@ -5,7 +5,12 @@ Deploys nothing of the provider itself: deploy it first (`sam build && sam deplo
     PTC_STACK_NAME=ecr-ptc-provider AWS_PROFILE=... AWS_REGION=... \\
         .venv/bin/python -m pytest tests/integration -m integration -o addopts=""
 
-(`./dev test` replaces the credentials with fake ones, so run pytest directly.) The test
+Both are needed: PTC_STACK_NAME names the provider's stack, and `-m integration` selects these
+tests alone. Only then, and only for these tests, does tests/conftest.py give back the AWS
+settings the run was started with and let them leave 127.0.0.1; every other test keeps its fake
+credentials and the loopback-only network (tests/test_network_guard.py). Without both, these
+tests are skipped. (`./dev test` replaces the credentials with fake ones, so run pytest
+directly; the test refuses to start with those.) The test
 creates one consumer stack from examples/ecr-public.yaml and walks it through create, an
 in-place update, a replacement under a new prefix, a replacement under the same prefix
 (switching the template to examples/quay.yaml) and delete, checking the registry with
@@ -28,11 +33,10 @@ ROOT = Path(__file__).resolve().parents[2]
 STACK_ENV = "PTC_STACK_NAME"
 SKIP_REASON = "set PTC_STACK_NAME and AWS credentials to run against a real account"
 WAIT = {"Delay": 5, "MaxAttempts": 180}  # up to 15 minutes per stack operation
+FAKE_ACCESS_KEY = "testing"  # what tests/conftest.py and ./dev test put in place of credentials
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(not os.environ.get(STACK_ENV), reason=SKIP_REASON),
-]
+# tests/conftest.py skips these unless PTC_STACK_NAME is set and `-m integration` is given.
+pytestmark = [pytest.mark.integration]
 
 
 @dataclass
@@ -44,12 +48,18 @@ class Account:
 
 
 @pytest.fixture(scope="module")
-def account() -> Account:
+def account(real_aws_environment: None) -> Account:
     import boto3
 
     session = boto3.Session()
-    if session.get_credentials() is None or session.region_name is None:
+    credentials = session.get_credentials()
+    if credentials is None or session.region_name is None:
         pytest.skip(SKIP_REASON + " (and a Region: AWS_REGION or the profile's region)")
+    if credentials.access_key == FAKE_ACCESS_KEY:
+        pytest.fail(
+            "the AWS credentials are the test suite's fake ones (./dev test sets them): run "
+            ".venv/bin/python -m pytest tests/integration -m integration directly, with your own"
+        )
     provider_stack = os.environ[STACK_ENV]
     cloudformation = session.client("cloudformation")
     account_id = session.client("sts").get_caller_identity()["Account"]

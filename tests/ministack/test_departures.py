@@ -375,3 +375,25 @@ def test_service_timeout_counts_from_the_end_of_the_invocation(stacks: Stacks, p
     )
     assert silent.status == "CREATE_FAILED"
     assert "timed out after 1s waiting for ResponseURL callback" in silent.status_reason
+
+
+def test_a_sub_of_an_undeclared_parameter_is_not_refused(stacks: Stacks) -> None:
+    """CloudFormation refuses a template whose `!Sub` names a parameter it does not declare
+    ("Unresolved resource dependencies"; cfn-lint's E1019). MiniStack creates the stack and
+    puts the bare name in its place. So the docs' templates are checked for it by cfn-lint
+    (tests/test_docs_snippets.py), not by deploying them here."""
+    template = {
+        "Resources": {
+            "Secret": {
+                "Type": "AWS::SecretsManager::Secret",
+                "Properties": {
+                    "Name": "ecr-pullthroughcache/undeclared",
+                    "SecretString": {"Fn::Sub": '{"username":"${Undeclared}"}'},
+                },
+            }
+        }
+    }
+    created = stacks.create(stacks.name("undeclared"), template)
+    assert created.status == "CREATE_COMPLETE"
+    value = stacks.ms.client("secretsmanager").get_secret_value(SecretId="ecr-pullthroughcache/undeclared")
+    assert value["SecretString"] == '{"username":"Undeclared"}'

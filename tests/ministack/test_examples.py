@@ -12,6 +12,8 @@ records what the template as written does on MiniStack.
 
 from __future__ import annotations
 
+import json
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +23,7 @@ import pytest
 from devkit.cloudformation import templates
 from devkit.cloudformation.ministack import ACCOUNT, Operation
 from tests.ministack.conftest import REPOSITORY_HOST, Stacks, requests, writes
+from tests.snippets import Snippet, yaml_snippets
 
 IN_PLACE, SAME_PREFIX, REPLACEMENT, NO_WRITE = "in place", "same prefix", "replacement", "no ECR write"
 CROSS_ACCOUNT = "444455556666"
@@ -418,3 +421,102 @@ def test_k8s_refuses_a_rule_made_by_hand_without_adopt_existing(stacks: Stacks) 
     assert writes(created) == ["CreatePullThroughCacheRule"]  # refused by ECR: nothing written
     assert "k8s" in created.rules
     stacks.ms.delete_rule("k8s")
+
+
+# ---- the pull side: examples/puller-role.yaml and examples/repository-creation-template.yaml ----
+
+
+@pytest.mark.parametrize(
+    ("prefix", "repositories", "uri_prefix"),
+    [
+        ("docker-hub", "repository/docker-hub/*", f"{REPOSITORY_HOST}/docker-hub"),
+        ("team/quay", "repository/team/quay/*", f"{REPOSITORY_HOST}/team/quay"),
+        ("ROOT", "repository/*", REPOSITORY_HOST),
+    ],
+)
+def test_puller_role_grants_the_first_pull_on_the_rules_repositories_only(
+    stacks: Stacks, prefix: str, repositories: str, uri_prefix: str
+) -> None:
+    """examples/puller-role.yaml as CloudFormation resolves it: the role's one inline policy
+    names the repositories under the rule's prefix (all of them for ROOT), and the output is the
+    rule's RepositoryUriPrefix. (MiniStack stores IAM policies; it does not evaluate them.)"""
+    name = stacks.name("puller")
+    created = stacks.create(name, templates.example("puller-role"), {"EcrRepositoryPrefix": prefix})
+    assert created.status == "CREATE_COMPLETE", created.reasons()
+    assert created.requests == [] and created.ecr_calls == []  # IAM only: nothing of the provider
+    assert created.outputs["RepositoryUriPrefix"] == uri_prefix
+    role_name = created.outputs["RoleArn"].rsplit("/", 1)[1]
+    iam = stacks.ms.client("iam")
+    trust = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+    assert iam.list_role_policies(RoleName=role_name)["PolicyNames"] == ["pull-through-cache"]
+    document = iam.get_role_policy(RoleName=role_name, PolicyName="pull-through-cache")["PolicyDocument"]
+    if isinstance(document, str):
+        document = json.loads(urllib.parse.unquote(document))
+    arn = f"arn:aws:ecr:us-east-1:{ACCOUNT}:{repositories}"
+    assert {s["Sid"]: (s["Action"], s["Resource"]) for s in document["Statement"]} == {
+        "LogInToTheRegistry": ("ecr:GetAuthorizationToken", "*"),
+        "PullCachedImages": (["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], arn),
+        "CacheOnFirstPull": (["ecr:CreateRepository", "ecr:BatchImportUpstreamImage"], arn),
+    }
+    assert stacks.delete(name).status == "DELETE_COMPLETE"
+
+
+def test_repository_creation_template_example_is_lint_only_ministack_has_no_such_type(
+    stacks: Stacks,
+) -> None:
+    """examples/repository-creation-template.yaml is checked by cfn-lint (tests/test_template.py,
+    tests/test_lint_rule.py) and tests/test_pull_side.py, not deployed: MiniStack has no
+    AWS::ECR::RepositoryCreationTemplate (CloudFormation has). When this fails, MiniStack has
+    gained it: deploy the example here like the others."""
+    from botocore.exceptions import ClientError
+
+    name = stacks.name("repository-template")
+    unrecognized = r"Unrecognized resource types: \[AWS::ECR::RepositoryCreationTemplate\]"
+    with pytest.raises(ClientError, match=unrecognized):  # CreateStack's ValidationError
+        stacks.create(
+            name, templates.example("repository-creation-template"), {"CredentialArn": stacks.secret("rct")}
+        )
+    assert stacks.ms._stack_id(name) is None
+    assert set(stacks.ms.ecr_rules()) == stacks.rules_before
+
+
+# ---- the docs' templates (tests/test_docs_snippets.py lints them all) -----------------------
+
+
+def docs_templates() -> list[Snippet]:
+    """The YAML snippets of the docs that are whole templates (they have Resources)."""
+    return [
+        s
+        for s in yaml_snippets()
+        if isinstance(found := templates.parse(s.text), dict) and "Resources" in found
+    ]
+
+
+@pytest.mark.parametrize("snippet", docs_templates(), ids=lambda s: f"{s.path.name}:{s.line}")
+def test_every_template_the_docs_show_deploys(stacks: Stacks, snippet: Snippet) -> None:
+    """Each whole template of README.md and docs/ deployed as written, with a value for each
+    parameter it declares, its rules' RepositoryUriPrefix outputs checked, then deleted. The one
+    change: a secret's `!Ref` as CredentialArn becomes `!GetAtt <secret>.Id` (both the ARN on
+    CloudFormation; MiniStack's Ref gives the name, test_departures.py). A parameter used but not
+    declared is cfn-lint's to find (tests/test_docs_snippets.py): MiniStack lets it through."""
+    template = templates.parse(snippet.text)
+    secrets = {n for n, r in template["Resources"].items() if r["Type"] == "AWS::SecretsManager::Secret"}
+    rules = templates.custom_resources(template)
+    for rule in rules.values():
+        credential = rule["Properties"].get("CredentialArn")
+        if isinstance(credential, dict) and credential.get("Ref") in secrets:
+            rule["Properties"]["CredentialArn"] = {"Fn::GetAtt": [credential["Ref"], "Id"]}
+    parameters = {name: f"docs-{name.lower()}" for name in template.get("Parameters", {})}
+    name = stacks.name("docs")
+    created = stacks.create(name, template, parameters)
+    assert created.status == "CREATE_COMPLETE", (snippet.where, created.reasons())
+    assert [r.answer and r.answer["Status"] for r in created.requests] == ["SUCCESS"] * len(rules)
+    for output, spec in template.get("Outputs", {}).items():
+        value = spec["Value"]
+        if isinstance(value, dict) and value.get("Fn::GetAtt", [None, None])[1] == "RepositoryUriPrefix":
+            prefix = rules[value["Fn::GetAtt"][0]]["Properties"]["EcrRepositoryPrefix"]
+            assert created.outputs[output] == f"{REPOSITORY_HOST}/{prefix}", snippet.where
+    deleted = stacks.delete(name)
+    assert deleted.status == "DELETE_COMPLETE"
+    assert set(deleted.rules) == stacks.rules_before
