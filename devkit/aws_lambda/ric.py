@@ -64,6 +64,10 @@ class InvocationResult:
     error_type: str = ""  # /init/error's Lambda-Runtime-Function-Error-Type
     init_s: float = 0.0  # a cold start's init: from the spawn to the runtime asking for work
     duration_s: float = 0.0  # from the runtime receiving the event to its answer (or the kill)
+    # time.monotonic() (system-wide on Linux) of the process's spawn (a cold start's only) and of
+    # the answer's arrival at the Runtime API (0.0: none), for timing against other clocks
+    spawned_at: float = 0.0
+    answered_at: float = 0.0
 
     def answer(self) -> Any:
         """The posted body as JSON (None when there is none)."""
@@ -151,6 +155,8 @@ class _Sandbox:
             error_type=init_error.error_type if init_error else "",
             init_s=self.init_s if cold else 0.0,
             duration_s=ended_at - invocation.received_at if invocation.received_at else 0.0,
+            spawned_at=self.started_at if cold else 0.0,
+            answered_at=invocation.answered_at,
         )
 
     def _end(self) -> None:

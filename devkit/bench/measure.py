@@ -5,15 +5,20 @@ ecr_ptc_emulator.server``; boto3 reaches it through AWS_ENDPOINT_URL), so neithe
 comparison pays for importing the emulator. Answers go to a real HTTP receiver in this process
 (devkit.cloudformation.receiver), which notes when each arrives. Measured, each against its floor:
 
-- cold start: fresh interpreters importing handler.app and answering a first Create, against
-  fresh interpreters importing boto3, creating an ECR client and making the same one call;
-  and the import profile (``python -X importtime``);
+- cold start as Lambda runs it (devkit/bench/ric_cold.py): the package `sam build` makes,
+  started by AWS's runtime interface client and answering a first Create, against a bare
+  boto3 function (devkit/bench/floor_function.py) that makes the same one call and answers,
+  run the same way from the same package; the same from the package without .pyc and with all
+  of botocore's models; and the import profile of both (PYTHONPROFILEIMPORTTIME=1);
 - warm latency per request type through the real handler in one long-lived process, against
   the bare boto3 calls each request needs;
-- ECR calls per request type (the emulator's call log), on success and on error paths;
-- the time to answer a Delete;
+- ECR calls per request type (the emulator's call log), on success and on error paths, and the
+  CloudFormation calls of the paths that read the stack (devkit.cloudformation.stack_api);
+- the time to answer a Delete, and an answer over TLS;
 - a 50-rule stack created, rotated and deleted by concurrent handler processes against an
   emulator throttled to a fixed rate, against the floor that rate sets;
+- one consumer stack created, updated and deleted on MiniStack, against the same stack
+  without the custom resource (devkit/bench/stack_ops.py);
 - peak memory of the handler process, and the size of the built package.
 
     python -m devkit.bench.measure [--quick] [--out docs/benchmark.md]   (./dev bench)
@@ -47,13 +52,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from devkit.bench.stats import KINDS, median
+from devkit.bench.stats import KINDS, MIN_CALLS, PHASE_KINDS, median
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
 REGION = "us-east-1"
 HUB_URL, GHCR_URL = "registry-1.docker.io", "ghcr.io"
 WARMUP = 3  # rounds of every request type before the timed ones
+FAILED_CREATE_ID = "ecr-ptc:create-failed:0000"  # the id a failed Create answers: names no rule
 
 Json = dict[str, Any]
 Props = dict[str, str]
@@ -192,17 +198,29 @@ class Case:
     request: Json
     setup: list[Props] = field(default_factory=list)
     fault: Json | None = None
+    # what CloudFormation's record says of the request's stack, for the paths that read it:
+    # its status, and its resources' physical ids by logical id (devkit.cloudformation.stack_api)
+    stack: str = "CREATE_IN_PROGRESS"
+    resources: dict[str, str] = field(default_factory=dict)
+    cfn_calls: int = 0  # the CloudFormation calls the lifecycle prescribes
 
 
 def error_cases(a: str, b: str) -> list[Case]:
     p, q = "e-rule", "e-other"
     bad = {"EcrRepositoryPrefix": "Not A Prefix!", "UpstreamRegistryUrl": HUB_URL}
     once = {"action": "fail", "operation": "CreatePullThroughCacheRule", "code": "ThrottlingException"}
+    lost = {"action": "lose_response", "how": "5xx"}  # the call takes effect, then answers 500
     adopt = {"AdoptExisting": "true"}
     validate = {"ValidateCredentials": "true"}
+    rolling_back, updating = "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_IN_PROGRESS"
     return [
         Case(
-            "Create, rule already exists (not adopted)", 2, "FAILED", event("Create", hub(p, a)), [hub(p, a)]
+            "Create, rule already exists (not adopted)",
+            2,
+            "FAILED",
+            event("Create", hub(p, a)),
+            [hub(p, a)],
+            cfn_calls=1,
         ),
         Case(
             "Create, AdoptExisting, the rule matches",
@@ -210,6 +228,7 @@ def error_cases(a: str, b: str) -> list[Case]:
             "SUCCESS",
             event("Create", hub(p, a) | adopt),
             [hub(p, a)],
+            cfn_calls=1,
         ),
         Case(
             "Create, AdoptExisting, credential differs (updated in place)",
@@ -217,6 +236,7 @@ def error_cases(a: str, b: str) -> list[Case]:
             "SUCCESS",
             event("Create", hub(p, b) | adopt),
             [hub(p, a)],
+            cfn_calls=1,
         ),
         Case(
             "Create, AdoptExisting, upstream differs (refused)",
@@ -224,15 +244,23 @@ def error_cases(a: str, b: str) -> list[Case]:
             "FAILED",
             event("Create", ghcr(p, a) | adopt),
             [hub(p, a)],
+            cfn_calls=1,
         ),
         Case("Create, invalid properties", 0, "FAILED", event("Create", bad)),
         Case("Create, throttled once, then success", 2, "SUCCESS", event("Create", hub(p, a)), fault=once),
         Case(
-            "Create, ECR 503 once, then success",
-            2,
+            "Create, ECR 503 once (outcome unknown: read back, nothing made), then success",
+            3,
             "SUCCESS",
             event("Create", hub(p, a)),
             fault=once | {"code": "ServiceUnavailableException", "status": 503},
+        ),
+        Case(
+            "Create, the response lost after ECR made the rule (read back: this request's own)",
+            2,
+            "SUCCESS",
+            event("Create", hub(p, a)),
+            fault=lost | {"operation": "CreatePullThroughCacheRule"},
         ),
         Case(
             "Create, the secret not yet visible to 2 calls",
@@ -261,19 +289,47 @@ def error_cases(a: str, b: str) -> list[Case]:
             event("Update", hub(p, b), p, hub(p, a)),
         ),
         Case(
-            "Same-prefix replacement, create refused, old rule put back",
+            "Update in place, the response lost after ECR updated the rule (read back)",
             3,
+            "SUCCESS",
+            event("Update", hub(p, b), p, hub(p, a)),
+            [hub(p, a)],
+            lost | {"operation": "UpdatePullThroughCacheRule"},
+        ),
+        Case(
+            "Same-prefix replacement, create refused, old rule put back",
+            4,
             "FAILED",
             event("Update", ghcr(p, a), p, hub(p, a)),
             [hub(p, a)],
             once | {"code": "LimitExceededException"},
         ),
         Case(
-            "Rollback Update to a rule that still exists as asked",
+            "Rollback of that replacement (ECR holds the old rule again: no write)",
+            1,
+            "SUCCESS",
+            event("Update", hub(p, a), p, ghcr(p, a)),
+            [hub(p, a)],
+        ),
+        Case(
+            "Rollback Update to the old prefix, whose rule still exists as asked",
             2,
             "SUCCESS",
             event("Update", hub(p, a), q, hub(q, a)),
             [hub(p, a), hub(q, a)],
+            stack=rolling_back,
+            resources={"Cache": q},
+            cfn_calls=2,
+        ),
+        Case(
+            "Forward Update to a prefix whose identical rule is another owner's (refused)",
+            2,
+            "FAILED",
+            event("Update", hub(p, a), q, hub(q, a)),
+            [hub(p, a), hub(q, a)],
+            stack=updating,
+            resources={"Cache": q},
+            cfn_calls=2,
         ),
         Case(
             "Update, old properties invalid (ECR read first)",
@@ -284,10 +340,18 @@ def error_cases(a: str, b: str) -> list[Case]:
         ),
         Case("Delete, the rule already gone", 1, "SUCCESS", event("Delete", hub(p, a), p)),
         Case(
+            "Delete, the response lost after ECR deleted the rule (read back)",
+            2,
+            "SUCCESS",
+            event("Delete", hub(p, a), p),
+            [hub(p, a)],
+            lost | {"operation": "DeletePullThroughCacheRule"},
+        ),
+        Case(
             "Delete after a failed Create (its id names no rule)",
             0,
             "SUCCESS",
-            event("Delete", hub(p, a), "ecr-ptc:create-failed:0000"),
+            event("Delete", hub(p, a), FAILED_CREATE_ID),
         ),
         Case("Delete, invalid properties", 1, "SUCCESS", event("Delete", bad, p), [hub(p, a)]),
         Case(
@@ -317,6 +381,9 @@ class WarmWorker:
 
     def create(self, properties: Props) -> None:
         self.bare.create_pull_through_cache_rule(**api(properties))
+
+    def describe(self, prefix: str) -> None:
+        self.bare.describe_pull_through_cache_rules(ecrRepositoryPrefixes=[prefix])
 
     def remove(self, *prefixes: str) -> None:
         from botocore.exceptions import ClientError
@@ -368,16 +435,20 @@ class WarmWorker:
         """The request for rule `h`, and the bare calls it needs, made on rule `w`."""
         a, b, bare = self.a, self.b, self.bare
 
+        # An Update reads the rule first (OldResourceProperties are what the template asked
+        # last time, not what ECR holds): its bare calls do too.
+        def update() -> None:
+            self.describe(w)
+            bare.update_pull_through_cache_rule(ecrRepositoryPrefix=w, credentialArn=b)
+
         def same() -> None:
+            self.describe(w)
             bare.delete_pull_through_cache_rule(ecrRepositoryPrefix=w)
             self.create(ghcr(w, a))
 
         choices: dict[str, tuple[Json, Callable[[], object]]] = {
             "create": (event("Create", hub(h, a)), lambda: self.create(hub(w, a))),
-            "update": (
-                event("Update", hub(h, b), h, hub(h, a)),
-                lambda: bare.update_pull_through_cache_rule(ecrRepositoryPrefix=w, credentialArn=b),
-            ),
+            "update": (event("Update", hub(h, b), h, hub(h, a)), update),
             "replace": (
                 event("Update", hub(f"{h}-n", a), h, hub(h, a)),
                 lambda: self.create(hub(f"{w}-n", a)),
@@ -387,23 +458,24 @@ class WarmWorker:
                 event("Delete", hub(h, a), h),
                 lambda: bare.delete_pull_through_cache_rule(ecrRepositoryPrefix=w),
             ),
-            # only ValidateCredentials is added, "false" (its default): no call
-            "noop": (event("Update", hub(h, a) | {"ValidateCredentials": "false"}, h, hub(h, a)), tuple),
+            # only ValidateCredentials is added, "false" (its default): the read, no write
+            "noop": (
+                event("Update", hub(h, a) | {"ValidateCredentials": "false"}, h, hub(h, a)),
+                lambda: self.describe(w),
+            ),
         }
         return choices[kind]
 
     def tls_rounds(self, port: int, rounds: int) -> list[Sample]:
-        """The answer over TLS, as to S3: a no-op Update (no ECR call, only the answer) through
-        the handler, against a bare PUT on a fresh TLS connection with a context made once."""
-        a = self.a
+        """The answer over TLS, as to S3: the Delete of a failed Create's id (no ECR call, only
+        the answer) through the handler, against a bare PUT on a fresh TLS connection with a
+        context made once."""
         context = ssl.create_default_context()
         samples = []
         for i in range(WARMUP + rounds):
             token = uuid.uuid4().hex
             path = f"/cloudformation-responses/{token}?X-Amz-Signature=sig{token}"
-            request = event(
-                "Update", hub("t-rule", a) | {"ValidateCredentials": "false"}, "t-rule", hub("t-rule", a)
-            )
+            request = event("Delete", hub("t-rule", self.a), FAILED_CREATE_ID)
 
             def bare(path: str = path) -> None:
                 connection = http.client.HTTPSConnection(f"127.0.0.1:{port}", timeout=5, context=context)
@@ -425,14 +497,25 @@ class WarmWorker:
         samples.append(Sample("tls", "context", median(made)))
         return samples
 
-    def error_paths(self) -> list[Json]:
+    def error_paths(self) -> Json:
+        """Each error case through the handler; CloudFormation's record (DescribeStacks,
+        ListStackResources) answered by devkit.cloudformation.stack_api from the case's stack.
+        Whether any success request so far had made a CloudFormation client is noted first."""
+        from devkit.cloudformation.stack_api import CUSTOM_TYPE, StackApi
+
+        cfn_client_made = self.app._cloudformation is not None
+        stacks = StackApi().install(self.app.cloudformation()[0])
         results = []
         for case in error_cases(self.a, self.b):
             self.remove("e-rule", "e-other")
             for properties in case.setup:
                 self.create(properties)
+            stacks.stacks.clear()
+            view = stacks.add(str(case.request["StackId"]), case.stack)
+            view.resources = {k: (CUSTOM_TYPE, v) for k, v in case.resources.items()}
             if case.fault is not None:
                 self.control.fault(**case.fault)
+            seen = len(stacks.calls)
             sample = self.invoke("error", case.request)
             self.control.fault(action="clear")
             results.append(
@@ -440,13 +523,16 @@ class WarmWorker:
                     "name": case.name,
                     "expected_calls": case.calls,
                     "expected_status": case.status,
+                    "expected_cfn": case.cfn_calls,
                     "ops": sample.ops,
+                    "cfn": stacks.calls[seen:],
                     "url": sample.url,
                     "elapsed": sample.elapsed,
                 }
             )
         self.remove("e-rule", "e-other")
-        return results
+        stacks.uninstall()
+        return {"cases": results, "cfn_client_made_by_success_paths": cfn_client_made}
 
 
 def warm_worker(
@@ -463,7 +549,14 @@ def warm_worker(
                 samples.extend(done)
     samples.extend(worker.tls_rounds(tls_port, iterations))
     errors = worker.error_paths()
-    conn.send({"samples": [vars(s) for s in samples], "errors": errors, "peak_mb": peak_rss_mb()})
+    conn.send(
+        {
+            "samples": [vars(s) for s in samples],
+            "errors": errors["cases"],
+            "cfn_client_made": errors["cfn_client_made_by_success_paths"],
+            "peak_mb": peak_rss_mb(),
+        }
+    )
     conn.close()
 
 
@@ -600,75 +693,7 @@ def scale_worker(tasks: Any, results: Any, port: int) -> None:
     results.put({"peak_mb": peak_rss_mb()})
 
 
-# -- cold start: fresh interpreters ------------------------------------------------------------
-
-# Both take t0 on their first line. "init" ends once the ECR client exists (the handler makes
-# its client at import); "first" once the first answer is delivered / the one call returned.
-COLD_HANDLER = """
-import time
-t0 = time.perf_counter()
-from handler.app import lambda_handler
-t1 = time.perf_counter()
-import json, sys
-
-class Context:
-    function_name = "bench"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    memory_limit_in_mb = 128
-    aws_request_id = "cold"
-    log_group_name = "/aws/lambda/bench"
-    log_stream_name = "cold"
-
-    def __init__(self):
-        self.deadline = time.monotonic() + 120
-
-    def get_remaining_time_in_millis(self):
-        return int((self.deadline - time.monotonic()) * 1000)
-
-def peak_mb():  # VmHWM (ru_maxrss is carried across exec: it would report the bench's peak)
-    return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM:")).split()[1]) / 1024
-
-events = json.loads(sys.argv[1])
-lambda_handler(events[0], Context())
-t2 = time.perf_counter()
-peak_first = peak_mb()
-for event in events[1:]:
-    lambda_handler(event, Context())
-result = {"init": t1 - t0, "first": t2 - t0, "peak_first": peak_first, "peak_all": peak_mb()}
-print("BENCH " + json.dumps(result), file=sys.stderr)
-"""
-
-COLD_FLOOR = """
-import time
-t0 = time.perf_counter()
-import boto3
-client = boto3.client("ecr")
-t1 = time.perf_counter()
-import json, sys
-client.create_pull_through_cache_rule(**json.loads(sys.argv[1]))
-t2 = time.perf_counter()
-peak = int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM:")).split()[1]) / 1024
-result = {"init": t1 - t0, "first": t2 - t0, "peak_first": peak, "peak_all": peak}
-print("BENCH " + json.dumps(result), file=sys.stderr)
-"""
-
-
-def cold_run(python: str, script: str, argument: str, env: dict[str, str]) -> Json:
-    t0 = time.perf_counter()
-    done = subprocess.run(
-        [python, "-c", script, argument],
-        env=env,
-        stdout=subprocess.DEVNULL,  # the handler's logs
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
-    wall = time.perf_counter() - t0
-    lines = [line for line in done.stderr.splitlines() if line.startswith("BENCH ")]
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"a cold-start interpreter failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return {**json.loads(lines[-1].removeprefix("BENCH ")), "wall": wall}
+# -- the import profile ------------------------------------------------------------------------
 
 
 def parse_importtime(text: str) -> list[tuple[int, int, int, str]]:
@@ -753,24 +778,10 @@ class Bench:
         from devkit.cloudformation.receiver import Receiver
 
         try:
+            self.build()
             with self.emulator(), Receiver() as receiver, TlsReceiver(self.tmp) as self.tls:
                 os.environ.update(self.env(f"{SRC}:{ROOT}"))  # this process's clients, and the workers'
-                import boto3
-
-                self.receiver = receiver
-                _timestamp_answers(receiver)
-                self.control = Control(self.url)
-                self.ecr = boto3.client("ecr")
-                secrets: Any = boto3.client("secretsmanager")
-                body = json.dumps({"username": "bench", "accessToken": "bench"})
-                self.secrets = [
-                    str(
-                        secrets.create_secret(Name=f"ecr-pullthroughcache/bench-{n}", SecretString=body)[
-                            "ARN"
-                        ]
-                    )
-                    for n in ("a", "b")
-                ]
+                self.start_clients(receiver)
                 self.say(f"emulator at {self.url}, receiver on 127.0.0.1:{receiver.port}")
                 self.cold_start()
                 self.import_profile()
@@ -778,41 +789,77 @@ class Bench:
                 self.crhelper_delete_sleep()
                 self.scale()
             self.package()
+            self.stack_operations()
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
         self.results["duration_s"] = time.monotonic() - started
         return self.results
 
+    def start_clients(self, receiver: Any) -> None:
+        """This process's ECR client, the receiver's arrival times, and two secrets."""
+        import boto3
+
+        self.receiver = receiver
+        _timestamp_answers(receiver)
+        self.control = Control(self.url)
+        self.ecr = boto3.client("ecr")
+        secrets: Any = boto3.client("secretsmanager")
+        body = json.dumps({"username": "bench", "accessToken": "bench"})
+        self.secrets = [
+            str(secrets.create_secret(Name=f"ecr-pullthroughcache/bench-{n}", SecretString=body)["ARN"])
+            for n in ("a", "b")
+        ]
+
+    def arrival(self, url: str) -> float | None:
+        """When the receiver got the (first) answer PUT to `url` (time.monotonic())."""
+        path = url.split(str(self.receiver.port), 1)[1]
+        return next((r["t"] for r in list(self.receiver.requests) if r["path"] == path), None)
+
     # cold start ---------------------------------------------------------------------------------
 
+    def cold_starts(self) -> Any:
+        from devkit.bench.ric_cold import ColdStarts
+
+        return ColdStarts(self.url, self.arrival)
+
+    def create_event(self, prefix: str) -> Json:
+        url = response_url(self.receiver.port)
+        return event("Create", hub(prefix, self.secrets[0])) | {"ResponseURL": url}
+
     def cold_start(self) -> None:
+        """The built package's first Create under the runtime client, against the floor function
+        in the same package: alternating, a new process each."""
+        from devkit.bench.ric_cold import add_floor
+
         runs = self.args.cold_runs
-        self.say(f"cold start: {runs} fresh interpreters per side")
-        code = self.tmp / "code"  # the handler's modules without __pycache__, as in the package
-        shutil.copytree(SRC / "handler", code / "handler", ignore=shutil.ignore_patterns("__pycache__"))
-        handler_env, floor_env = self.env(str(code)), self.env("")
+        self.say(f"cold start under the runtime interface client: {runs} new processes per side")
+        built = add_floor(self.package_copy(self.build(), "ric-built"))
+        cold = self.cold_starts()
         sides: dict[str, list[Json]] = {"handler": [], "floor": []}
         for i in range(runs):
-            create = [self.lifecycle(f"cold-h-{i}")[0]]
-            floor_prefix = f"cold-f-{i}"
-            order = [
-                ("handler", COLD_HANDLER, json.dumps(create), handler_env),
-                ("floor", COLD_FLOOR, json.dumps(api(hub(floor_prefix, self.secrets[0]))), floor_env),
-            ]
-            for side, script, argument, env in order if i % 2 == 0 else order[::-1]:
-                sides[side].append(cold_run(self.python, script, argument, env))
-            self.check_answers(create, f"cold-start run {i}")
-            for prefix in (f"cold-h-{i}", floor_prefix):
-                self.ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
-        # the memory peak over a rule's whole life, in fresh interpreters of their own
+            order = ["handler", "floor"] if i % 2 == 0 else ["floor", "handler"]
+            for side in order:
+                create = self.create_event(f"cold-{side}-{i}")
+                sides[side].append(cold.cold(built, side == "floor", [create]))
+                self.check_answers([create], f"cold start {side} {i}")
+                self.ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix=f"cold-{side}-{i}")
+        # the memory peak over a rule's whole life, in processes of their own
         sides["lifecycle"] = []
         for i in range(3):
             lifecycle = self.lifecycle(f"life-{i}")
-            sides["lifecycle"].append(cold_run(self.python, COLD_HANDLER, json.dumps(lifecycle), handler_env))
+            sides["lifecycle"].append(cold.cold(built, False, lifecycle))
             self.check_answers(lifecycle, f"lifecycle run {i}")
         self.results["cold"] = sides
         if not self.args.quick:
             self.cold_start_built(max(3, runs // 2))
+
+    def package_copy(self, package: Path, name: str) -> Path:
+        """A copy of a package in the bench's temp dir, for the floor function to join (the
+        package itself stays as built, for its size)."""
+        copy = self.tmp / name
+        if not copy.is_dir():
+            shutil.copytree(package, copy)
+        return copy
 
     def lifecycle(self, prefix: str) -> list[Json]:
         """A Create first (timed), then the rest of a rule's life (for the memory peak)."""
@@ -835,54 +882,51 @@ class Bench:
             raise RuntimeError(f"{where}: unexpected answers {answers}")
 
     def cold_start_built(self, runs: int) -> None:
-        """The first Create from the package as built (its own boto3, with the .pyc src/Makefile
-        compiles), and from the same package without .pyc (what SAM's default builder makes)."""
-        built, full = self.build(), self.build_full()
-        self.say(
-            f"cold start from the built package: {runs} runs each, as built, without .pyc, "
-            "and with all of botocore's models"
-        )
-        stripped = self.tmp / "stripped"
+        """The same comparison from two other packages: the same one without .pyc (what SAM's
+        default Python builder makes) and the same pins with all of botocore's models (the
+        package before issue 11), each with the floor function of its own."""
+        from devkit.bench.ric_cold import add_floor
+
+        built = self.tmp / "ric-built"  # cold_start's copy, the floor function in it
+        stripped = self.tmp / "ric-stripped"
         shutil.copytree(built, stripped, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        a = self.secrets[0]
+        packages = {"built": built, "stripped": add_floor(stripped, compiled=False)}
+        packages["full"] = add_floor(self.package_copy(self.build_full(), "ric-full"))
+        self.say(
+            f"cold start from other packages: {runs} runs each of the handler and the floor, "
+            "as built, without .pyc, and with all of botocore's models"
+        )
+        cold = self.cold_starts()
         variants: dict[str, list[Json]] = {}
         for i in range(runs):
-            order = [("built", built), ("stripped", stripped), ("full", full)]
-            for name, path in order[i % 3 :] + order[: i % 3]:
-                env, prefix = self.env(str(path)), f"cold-{name}-{i}"
-                create = event("Create", hub(prefix, a)) | {"ResponseURL": response_url(self.receiver.port)}
-                variants.setdefault(name, []).append(
-                    cold_run(self.python, COLD_HANDLER, json.dumps([create]), env)
-                )
-                floor = json.dumps(api(hub(f"{prefix}-f", a)))
-                variants.setdefault(f"{name}_floor", []).append(cold_run(self.python, COLD_FLOOR, floor, env))
-                self.check_answers([create], f"built cold start {name} {i}")
-                for rule in (prefix, f"{prefix}-f"):
-                    self.ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix=rule)
+            order = list(packages)
+            for name in order[i % 3 :] + order[: i % 3]:
+                for side in ("handler", "floor") if i % 2 == 0 else ("floor", "handler"):
+                    key, prefix = (name if side == "handler" else f"{name}_floor"), f"cold-{name}-{side}-{i}"
+                    create = self.create_event(prefix)
+                    variants.setdefault(key, []).append(cold.cold(packages[name], side == "floor", [create]))
+                    self.check_answers([create], f"built cold start {name} {side} {i}")
+                    self.ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
         self.results["cold_built"] = variants
 
     def import_profile(self) -> None:
+        """`-X importtime` of the cold starts above (the lean package under the runtime
+        client), handler and floor alternating."""
         runs = 3 if self.args.quick else 7
-        self.say(f"import profile: python -X importtime, {runs} runs")
-        env = self.env(str(self.tmp / "code"))
-
-        def importtime(statement: str) -> list[tuple[int, int, int, str]]:
-            done = subprocess.run(
-                [self.python, "-X", "importtime", "-c", statement],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-                check=True,
-            )
-            return parse_importtime(done.stderr)
-
-        profiles = [importtime("import handler.app") for _ in range(runs)]
-        boto3_ms = [
-            next(c for _, c, _, name in importtime("import boto3") if name == "boto3") / 1000
-            for _ in range(runs)
-        ]
-        self.results["imports"] = {"profiles": profiles, "boto3_ms": boto3_ms}
+        self.say(f"import profile: PYTHONPROFILEIMPORTTIME=1 under the runtime client, {runs} runs per side")
+        built, cold = self.tmp / "ric-built", self.cold_starts()
+        profiles: dict[str, list[list[tuple[int, int, int, str]]]] = {"handler": [], "floor": []}
+        bodies: dict[str, list[list[tuple[int, int, int, str]]]] = {"handler": [], "floor": []}
+        for i in range(runs):
+            for side in ("handler", "floor") if i % 2 == 0 else ("floor", "handler"):
+                create = self.create_event(f"profile-{side}-{i}")
+                text = cold.import_profile(built, side == "floor", create)
+                profiles[side].append(parse_importtime(text))
+                self.check_answers([create], f"import profile {side} {i}")
+                self.ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix=f"profile-{side}-{i}")
+                bodies[side].append(parse_importtime(cold.module_body(built, side == "floor")))
+        self.results["imports"] = profiles
+        self.results["module_bodies"] = bodies
 
     # warm ---------------------------------------------------------------------------------------
 
@@ -962,6 +1006,7 @@ class Bench:
         }
         self.results["scale"] = {
             "rules": rules,
+            "needed": {phase: rules * MIN_CALLS[kind] for phase, kind in PHASE_KINDS.items()},
             "rate": rate,
             "workers": workers,
             "runs": [self.scale_run(phases, workers, rate, b) for _ in range(runs)],
@@ -1110,31 +1155,26 @@ class Bench:
         }
 
     def run_package_only(self) -> Json:
-        """--package-only: the built-package cold starts and the package sizes, nothing else."""
+        """--package-only: the cold starts under the runtime client (every package) and the
+        package sizes, nothing else."""
         from devkit.cloudformation.receiver import Receiver
 
         try:
+            self.build()
             with self.emulator(), Receiver() as receiver:
                 os.environ.update(self.env(f"{SRC}:{ROOT}"))
-                import boto3
-
-                self.receiver = receiver
-                self.ecr = boto3.client("ecr")
-                secrets: Any = boto3.client("secretsmanager")
-                body = json.dumps({"username": "bench", "accessToken": "bench"})
-                self.secrets = [
-                    str(
-                        secrets.create_secret(Name=f"ecr-pullthroughcache/bench-{n}", SecretString=body)[
-                            "ARN"
-                        ]
-                    )
-                    for n in ("a", "b")
-                ]
-                self.cold_start_built(self.args.cold_runs)
+                self.start_clients(receiver)
+                self.cold_start()
             self.package()
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
         return self.results
+
+    def stack_operations(self) -> None:
+        from devkit.bench import stack_ops
+
+        rounds = 2 if self.args.quick else self.args.stack_rounds
+        self.results["stacks"] = stack_ops.measure(rounds, self.say)
 
 
 def _timestamp_answers(receiver: Any) -> None:
@@ -1171,19 +1211,25 @@ def machine() -> Json:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--quick", action="store_true", help="fewer runs, no built-package cold start")
-    parser.add_argument("--cold-runs", type=int, default=15, help="fresh interpreters per side (15)")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer runs of everything; only the lean package's cold start"
+    )
+    parser.add_argument("--cold-runs", type=int, default=15, help="cold starts per side (15)")
     parser.add_argument("--iterations", type=int, default=25, help="warm rounds per request type (25)")
     parser.add_argument("--rules", type=int, default=50, help="rules in the scale test's stack (50)")
     parser.add_argument("--rate", type=float, default=10.0, help="ECR calls/s the emulator admits (10)")
     parser.add_argument("--workers", type=int, default=10, help="concurrent handler processes (10)")
     parser.add_argument("--scale-runs", type=int, default=3, help="runs of the scale test (3)")
+    parser.add_argument(
+        "--stack-rounds", type=int, default=7, help="rounds of the consumer stack on MiniStack (7)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmark.md")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument(
         "--package-only",
         action="store_true",
-        help="only the built package's cold start (--cold-runs each) and size; prints its tables",
+        help="only the cold starts under the runtime client (--cold-runs each) and the package size; "
+        "prints their tables",
     )
     parser.add_argument(
         "--report-only", type=Path, metavar="JSON", help="only write the report of saved results"

@@ -91,6 +91,10 @@ class CustomResourceRequest:
 
     event: dict[str, Any]  # as the function received it, ResponseURL replaced by "<ResponseURL>"
     answer: dict[str, Any] | None  # the JSON PUT to the ResponseURL; None if none arrived
+    # when MiniStack invoked the function and when the answer reached it (time.time(), as the
+    # recorder wrote them; 0.0 when not recorded)
+    sent_at: float = 0.0
+    answered_at: float = 0.0
 
     @property
     def request_type(self) -> str:
@@ -171,8 +175,10 @@ class MiniStack:
         ministack_python: Path = MINISTACK_PYTHON,
         sam_cli: Path = SAM,
         log_level: str = "WARNING",
+        poll_s: float = POLL_S,
     ) -> None:
         self.root = root
+        self.poll_s = poll_s  # between DescribeStacks while waiting for a stack's final status
         self.account = account
         self.region = region
         self.ministack_python = ministack_python
@@ -550,30 +556,40 @@ class MiniStack:
         stack_name: str = PROVIDER_STACK,
         parameters: Mapping[str, str] | None = None,
         build_dir: Path | None = None,
+        source: Path | None = None,
+        build: bool = True,
     ) -> Operation:
         """`sam build` then `sam deploy`, from the project's directory with samconfig.toml.
 
         Without `build_dir` these are exactly the README's commands (the build goes to
         .aws-sam/ as usual); with it, `--build-dir/--cache-dir` keep the repository clean and
-        `sam deploy --template-file` takes the built template from there.
+        `sam deploy --template-file` takes the built template from there. `source` is the
+        directory both run in (template.yaml, samconfig.toml, src/; the project's own by
+        default): a copy with other code deploys another version of the provider. `build`
+        False deploys what an earlier build_provider() left in `build_dir`.
         """
-        build: list[str] = ["build"]
+        source = source or self.root
+        building = ["build"]
         deploy: list[str] = ["deploy", "--stack-name", stack_name, "--no-progressbar"]
         if build_dir is not None:
-            build += ["--build-dir", str(build_dir / "build"), "--cache-dir", str(build_dir / "cache")]
+            building += ["--build-dir", str(build_dir / "build"), "--cache-dir", str(build_dir / "cache")]
             deploy += ["--template-file", str(build_dir / "build" / "template.yaml")]
-            deploy += ["--config-file", str(self.root / "samconfig.toml")]
+            deploy += ["--config-file", str(source / "samconfig.toml")]
         if parameters:
             deploy += ["--parameter-overrides", *(f"{k}={v}" for k, v in parameters.items())]
-        built = self.sam(*build)
-        printed: list[str] = [built]
+        printed: list[str] = [self.sam(*building, cwd=source)] if build else []
 
         def start() -> None:
-            printed.append(self.sam(*deploy))
+            printed.append(self.sam(*deploy, cwd=source))
 
         operation = self.run(stack_name, "deploy", start)
         operation.output_text = "".join(printed)
         return operation
+
+    def build_provider(self, build_dir: Path, source: Path | None = None) -> str:
+        """`sam build` alone (into `build_dir`), for a later deploy_provider(build=False)."""
+        cache = ["--build-dir", str(build_dir / "build"), "--cache-dir", str(build_dir / "cache")]
+        return self.sam("build", *cache, cwd=source or self.root)
 
     def provider_function_name(self, stack_name: str = PROVIDER_STACK) -> str:
         return self.outputs(stack_name)["FunctionName"]
@@ -599,7 +615,7 @@ class MiniStack:
                 return stack
             if time.monotonic() > deadline:
                 raise MiniStackError(f"{stack_id} still {stack['StackStatus']} after {OPERATION_TIMEOUT_S} s")
-            time.sleep(POLL_S)
+            time.sleep(self.poll_s)
 
     def _all_events(self, stack_id: str) -> list[dict[str, Any]]:
         cfn = self.client("cloudformation")
@@ -631,12 +647,20 @@ class MiniStack:
 
 
 def _pair(records: list[dict[str, Any]]) -> list[CustomResourceRequest]:
-    answers = {r["answer_key"]: r["answer"] for r in records if r["kind"] == "answer"}
-    return [
-        CustomResourceRequest(event=r["event"], answer=answers.get(r["answer_key"]))
-        for r in records
-        if r["kind"] == "request"
-    ]
+    answers = {r["answer_key"]: r for r in records if r["kind"] == "answer"}
+    paired = []
+    for r in records:
+        if r["kind"] == "request":
+            answer = answers.get(r["answer_key"])
+            paired.append(
+                CustomResourceRequest(
+                    event=r["event"],
+                    answer=None if answer is None else answer["answer"],
+                    sent_at=float(r.get("t", 0.0)),
+                    answered_at=0.0 if answer is None else float(answer.get("t", 0.0)),
+                )
+            )
+    return paired
 
 
 def _template_body(template: Template) -> str:
