@@ -47,6 +47,20 @@ _PATTERNS = (
 )
 
 
+# Every text a pattern above can match contains one of these (lowercased).
+_MARKERS = (
+    "x-amz-",
+    "credential=",
+    "signature=",
+    "token",
+    "secret_key",
+    "secret_access_key",
+    "access_key_id",
+    "akia",
+    "asia",
+)
+
+
 class Scrubber:
     """Replaces credentials in text; `url` is the ResponseURL of the request being served."""
 
@@ -62,8 +76,10 @@ class Scrubber:
             value = str(environ.get(name) or "")
             if len(value) >= _MIN_SECRET_CHARS and value in text:
                 text = text.replace(value, REDACTED)
-        for pattern in _PATTERNS:
-            text = pattern.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+        lowered = text.lower()
+        if any(marker in lowered for marker in _MARKERS):  # most lines have none: no regex runs
+            for pattern in _PATTERNS:
+                text = pattern.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
         return text
 
 
