@@ -1,0 +1,101 @@
+"""The layout holds: each package's modules import one another without a cycle.
+
+devkit/ arranges the stand-ins by what they stand in for (CloudFormation, Lambda, the
+benchmark, the demo); src/handler/ keeps the provider's modules one job each. A cycle
+between two modules is the first sign of a module with two jobs, so the import graph of
+each package, read from the source (static imports, lazy ones inside functions included),
+must be acyclic.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = {
+    "devkit": ROOT,
+    "handler": ROOT / "src",
+    "ecr_ptc_emulator": ROOT,
+}
+
+
+def _modules(package: str, base: Path) -> dict[str, Path]:
+    found = {}
+    for path in sorted((base / package).rglob("*.py")):
+        parts = path.relative_to(base).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        found[".".join(parts)] = path
+    return found
+
+
+def import_graph(package: str, base: Path) -> dict[str, set[str]]:
+    """Module -> the package's modules it imports (a package's __init__ counted as itself)."""
+    modules = _modules(package, base)
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        here = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                origin = node.module or ""
+                if node.level:
+                    parts = here.split(".")[: len(here.split(".")) - node.level + 1]
+                    origin = ".".join([*parts, origin] if origin else parts)
+                targets = [
+                    f"{origin}.{alias.name}" if f"{origin}.{alias.name}" in modules else origin
+                    for alias in node.names
+                ]
+            for imported in targets:
+                target = imported
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                # importing a submodule runs its packages' __init__: not an edge worth a cycle
+                if target and target != name and not name.startswith(target + "."):
+                    graph[name].add(target)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    found: list[list[str]] = []
+    state: dict[str, str] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = "open"
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                found.append([*path[path.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGES))
+def test_modules_import_one_another_without_a_cycle(package: str) -> None:
+    graph = import_graph(package, PACKAGES[package])
+    assert len(graph) > 3, f"{package}: too few modules found, the test reads the wrong place"
+    assert cycles(graph) == []
+
+
+def test_the_cycle_finder_finds_a_cycle_between_two_modules(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from .sub import b\n")
+    (pkg / "sub" / "b.py").write_text("def f():\n    from .. import a\n")
+    (pkg / "c.py").write_text("import pkg.a\n")
+    graph = import_graph("pkg", tmp_path)
+    assert graph["pkg.a"] == {"pkg.sub.b"}
+    assert graph["pkg.c"] == {"pkg.a"}
+    assert cycles(graph) == [["pkg.a", "pkg.sub.b", "pkg.a"]]
