@@ -269,6 +269,8 @@ class Report:
         fastest = (min(values(h, "response")), min(values(f, "response")))
         put = median(values(h, "put")) / median(values(f, "put"))
         response = median(values(h, "response")) / median(values(f, "response"))
+        repeat = self.repeat_ratio()
+        again = f"; the same package's other runs below: {repeat:.2f}{X}" if repeat is not None else ""
         self.budget(
             "Cold start under the runtime client: spawn -> first Create answered (issue 5)",
             f"{put:.2f}{X} the floor",
@@ -277,9 +279,9 @@ class Report:
         )
         self.budget(
             "The same, spawn -> the answer PUT / the runtime's /response (the aim of issue 9)",
-            f"{put:.2f}{X} / {response:.2f}{X} (fastest runs: {fastest[0] / fastest[1]:.2f}{X})",
-            f"<= {COLD_AIM:.2f}{X}",
-            max(put, response) <= COLD_AIM,
+            f"{put:.2f}{X} / {response:.2f}{X} (fastest runs: {fastest[0] / fastest[1]:.2f}{X}{again})",
+            f"<= {COLD_AIM:.2f}{X} in every sample",
+            max(put, response, repeat or 0.0) <= COLD_AIM,
             "**above the aim**",
         )
         rows = [
@@ -299,28 +301,53 @@ class Report:
             rows += ["", *self.built_rows()]
         return rows
 
+    def repeat_ratio(self) -> float | None:
+        """The handler/floor ratio of the same package's cold starts in the second sample (the
+        package comparison below), or None when the run made none."""
+        built = self.r.get("cold_built") or {}
+        if not built.get("built") or not built.get("built_floor"):
+            return None
+        return median([float(run["response"]) for run in built["built"]]) / median(
+            [float(run["response"]) for run in built["built_floor"]]
+        )
+
     def aim_rows(self) -> list[str]:
         h, f = self.r["cold"]["handler"], self.r["cold"]["floor"]
         hr, fr = (median([float(run["response"]) for run in side]) for side in (h, f))
         hi, fi = (median([float(run["init"]) for run in side]) for side in (h, f))
         hq, fq = (median([float(run["request"]) for run in side]) for side in (h, f))
         excess, allowed = hr - fr, (COLD_AIM - 1) * fr
-        if excess <= allowed:
+        repeat = self.repeat_ratio()
+        if excess <= allowed and (repeat is None or repeat <= COLD_AIM):
             return [
                 _para(
                     f"""The handler answers within {hr / fr:.2f}{X} the floor's time, inside the
                     aim of {COLD_AIM:.2f}{X}: {ms(excess)} more than the bare function."""
                 )
             ]
-        rows = [
-            _para(
-                f"""Against the aim of {COLD_AIM:.2f}{X}: the handler's /response comes {ms(excess)}
-                after the floor's ({hr / fr:.2f}{X}); the aim allows {ms(allowed)}, so
-                {ms(excess - allowed)} would have to go. Of the excess, {ms(hi - fi)} is init and
-                {ms(hq - fq)} the first request (crhelper's dispatch, the property checks and the
-                logged decision; both sides make the same one ECR call and answer PUT)."""
-            )
-        ]
+        if excess <= allowed:
+            assert repeat is not None
+            excess = (repeat - 1) * fr
+            rows = [
+                _para(
+                    f"""These runs put the handler within {hr / fr:.2f}{X} the floor's time, inside
+                    the aim of {COLD_AIM:.2f}{X}, but the same package's other runs below come to
+                    {repeat:.2f}{X}: on this machine the aim is not met in every sample, so it is
+                    not counted as met. At {repeat:.2f}{X} the handler's /response comes about
+                    {ms(excess)} after the floor's; the aim allows {ms(allowed)}, so
+                    {ms(excess - allowed)} would have to go."""
+                )
+            ]
+        else:
+            rows = [
+                _para(
+                    f"""Against the aim of {COLD_AIM:.2f}{X}: the handler's /response comes {ms(excess)}
+                    after the floor's ({hr / fr:.2f}{X}); the aim allows {ms(allowed)}, so
+                    {ms(excess - allowed)} would have to go. Of the excess, {ms(hi - fi)} is init and
+                    {ms(hq - fq)} the first request (crhelper's dispatch, the property checks and the
+                    logged decision; both sides make the same one ECR call and answer PUT)."""
+                )
+            ]
         if self.r.get("imports"):
             direct = dict(self.handler_imports(self.r["imports"]["handler"]))
             crhelper = self.package_self("crhelper") / 1000
