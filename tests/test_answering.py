@@ -236,3 +236,25 @@ def test_shorten_leaves_short_text_alone() -> None:
 
 def test_the_emulator_is_reset_between_tests(emulator: None) -> None:
     assert ecr_ptc_emulator.rules() == {}
+
+
+@pytest.mark.parametrize("region", ["us-east-1", None], ids=["with a Region", "without a Region"])
+def test_the_collector_is_back_on_once_the_module_is_loaded(region: str | None) -> None:
+    """The cold start runs without the garbage collector (its passes over the import's objects
+    are most of what the provider's imports add); it must be on again once the module is
+    loaded, with what the import made frozen out of later passes, however the init ended."""
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION")}
+    if region:
+        env["AWS_DEFAULT_REGION"] = region
+    env["PYTHONPATH"] = f"{ROOT / 'src'}:{ROOT}"
+    script = (
+        "import gc, json; from handler import app; "
+        "print(json.dumps([gc.isenabled(), gc.get_freeze_count(), app.ecr_client is not None]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, check=True, capture_output=True, text=True, timeout=60
+    )
+    enabled, frozen, client = json.loads(done.stdout.splitlines()[-1])
+    assert enabled is True
+    assert frozen > 10_000
+    assert client is (region is not None)

@@ -4,10 +4,15 @@ that serves Create, Update and Delete."""
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 
 STARTED = time.monotonic()  # CloudFormation's ServiceTimeout counts the container's start too
+# The cold start runs without the cyclic garbage collector: its passes over the imports' objects
+# were about a sixth of the init (docs/benchmark.md). At the end of this module what the init
+# made is frozen out of later passes and the collector is on again.
+gc.disable()
 
 from typing import Any  # noqa: E402
 
@@ -84,6 +89,8 @@ dispatcher = Dispatcher(resource, rules_for, stacks_for)
 resource.create(dispatcher)
 resource.update(dispatcher)
 resource.delete(dispatcher)
+gc.freeze()
+gc.enable()
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> None:
