@@ -163,25 +163,29 @@ def test_a_start_up_failure_is_answered_failed_not_left_waiting(receiver: Receiv
     """No Region: the module still loads, and the first request is answered FAILED."""
     url = receiver.url()
     event = {**create_event(PUBLIC), "ResponseURL": url}
-    env = {k: v for k, v in os.environ.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION")}
-    env["PYTHONPATH"] = f"{ROOT / 'src'}:{ROOT}"
     script = (
         "import json, sys; from devkit.aws_lambda.context import LambdaContext; from handler import app; "
         "app.lambda_handler(json.loads(sys.argv[1]), LambdaContext())"
     )
-    subprocess.run(
-        [sys.executable, "-c", script, json.dumps(event)],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    in_new_process(script, json.dumps(event))
 
     (answer,) = receiver.answers(url)
     check_protocol(event, answer)
     assert answer["Status"] == "FAILED"
     assert "could not start" in answer["Reason"]
     assert not is_rule_id(answer["PhysicalResourceId"])
+
+
+def in_new_process(script: str, *args: str, region: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -c script args` with the handler importable, as a new container: AWS_REGION and
+    AWS_DEFAULT_REGION unset unless `region` is given."""
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION")}
+    if region:
+        env["AWS_DEFAULT_REGION"] = region
+    env["PYTHONPATH"] = f"{ROOT / 'src'}:{ROOT}"
+    return subprocess.run(
+        [sys.executable, "-c", script, *args], env=env, check=True, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_our_resource_sets_every_attribute_crhelper_sets(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -240,20 +244,14 @@ def test_the_emulator_is_reset_between_tests(emulator: None) -> None:
 
 @pytest.mark.parametrize("region", ["us-east-1", None], ids=["with a Region", "without a Region"])
 def test_the_collector_is_back_on_once_the_module_is_loaded(region: str | None) -> None:
-    """The cold start runs without the garbage collector (its passes over the import's objects
-    are most of what the provider's imports add); it must be on again once the module is
-    loaded, with what the import made frozen out of later passes, however the init ended."""
-    env = {k: v for k, v in os.environ.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION")}
-    if region:
-        env["AWS_DEFAULT_REGION"] = region
-    env["PYTHONPATH"] = f"{ROOT / 'src'}:{ROOT}"
+    """The cold start runs without the cyclic garbage collector; it must be on again once the
+    module is loaded, with what the init made frozen out of later passes, whether or not the
+    ECR client could be made."""
     script = (
         "import gc, json; from handler import app; "
         "print(json.dumps([gc.isenabled(), gc.get_freeze_count(), app.ecr_client is not None]))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], env=env, check=True, capture_output=True, text=True, timeout=60
-    )
+    done = in_new_process(script, region=region)
     enabled, frozen, client = json.loads(done.stdout.splitlines()[-1])
     assert enabled is True
     assert frozen > 10_000
