@@ -1,7 +1,8 @@
-"""Issue 8, items 10 and 12: whatever the event, one answer (when there is somewhere to send
-it) with a readable Reason; a Delete never fails for its input; nothing but CloudFormation's
-three request types is served; crhelper's own keys change nothing; only a true repeat of a
-request gets its first answer again."""
+"""Whatever the event, one answer (when there is somewhere to send it) with a readable Reason
+that shows values as the JSON CloudFormation sent; a Delete never fails for its input; nothing
+but CloudFormation's three request types is served; crhelper's own keys change nothing; values
+nested thousands of levels deep are set aside; only a true repeat of a request gets its first
+answer again."""
 
 from __future__ import annotations
 
@@ -189,3 +190,88 @@ def test_any_event_gets_exactly_one_readable_answer_and_touches_no_rule_it_did_n
         event.get("RequestType") in ("Update", "Delete") and event.get("PhysicalResourceId") == "guarded"
     ):
         assert rules().get("guarded") == guarded
+
+
+# -- nested thousands of levels deep; values shown as JSON --------------------------------------
+
+
+def nested(depth: int) -> Any:
+    value: Any = "docker-hub"
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+def answer_to(receiver: Receiver, event: dict[str, Any]) -> dict[str, Any]:
+    """The one answer to `event`. (An error out of the handler fails the test with its name only:
+    pytest would spend minutes showing a value nested thousands of levels deep.)"""
+    url = receiver.url()
+    escaped = ""
+    try:
+        app.lambda_handler({**event, "ResponseURL": url}, LambdaContext())
+    except Exception as error:  # noqa: BLE001
+        escaped = type(error).__name__
+    if escaped:  # (outside the except: the error's thousand frames are not shown)
+        pytest.fail(f"{escaped} out of the handler", pytrace=False)
+    answers = receiver.answers(url)
+    assert len(answers) == 1, f"{len(answers)} answers"
+    check_protocol(event, answers[0])
+    return answers[0]
+
+
+@pytest.mark.parametrize("key", ["EcrRepositoryPrefix", "UpstreamRegistryUrl"])
+@pytest.mark.parametrize("request_type", ["Create", "Update"])
+def test_properties_nested_thousands_of_levels_deep_are_answered_failed(
+    cfn: Cfn, receiver: Receiver, request_type: str, key: str
+) -> None:
+    event = create_event(PUBLIC) if request_type == "Create" else update_event(PUBLIC, "ecr-public", PUBLIC)
+    event["ResourceProperties"][key] = nested(5000)  # (after the event is built: it is deep-copied)
+
+    answer = answer_to(receiver, event)
+
+    assert answer["Status"] == "FAILED"
+    assert "ResourceProperties" in answer["Reason"] and "levels deep" in answer["Reason"]
+    assert rules() == {}
+
+
+def test_old_properties_nested_thousands_of_levels_deep_do_not_stop_an_update(
+    cfn: Cfn, receiver: Receiver
+) -> None:
+    cfn.send(create_event(PUBLIC))
+    event = update_event(PUBLIC, "ecr-public", PUBLIC)
+    event["OldResourceProperties"]["Deep"] = nested(5000)
+    answer = answer_to(receiver, event)
+    assert answer["Status"] == "SUCCESS"
+
+
+def test_a_delete_with_deeply_nested_properties_still_deletes_its_rule(cfn: Cfn, receiver: Receiver) -> None:
+    cfn.send(create_event(PUBLIC))
+    event = delete_event("ecr-public", PUBLIC)
+    event["ResourceProperties"]["Deep"] = nested(5000)
+    answer = answer_to(receiver, event)
+    assert answer["Status"] == "SUCCESS"
+    assert rules() == {}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("RequestId", None, "RequestId is null"),
+        ("LogicalResourceId", 7, "LogicalResourceId is 7 (a number)"),
+        ("StackId", {"a": None}, 'StackId is {"a": null} (an object)'),
+    ],
+)
+def test_reasons_speak_json_not_python(
+    receiver: Receiver, pauses: list[float], field: str, value: Any, said: str
+) -> None:
+    url = receiver.url()
+    app.lambda_handler({**create_event(PUBLIC), field: value, "ResponseURL": url}, LambdaContext())
+    (answer,) = receiver.answers(url)
+    assert answer["Status"] == "FAILED"
+    assert said in answer["Reason"]
+    assert "None" not in answer["Reason"] and "NoneType" not in answer["Reason"]
+
+
+def test_a_property_value_is_shown_as_json(cfn: Cfn) -> None:
+    answer = cfn.send(create_event({**PUBLIC, "UpstreamRegistryUrl": {"host": None}}))
+    assert 'UpstreamRegistryUrl must be a string, not an object {"host": null}' in answer["Reason"]

@@ -149,7 +149,7 @@ def test_bad_prefixes_are_explained(prefix: str, expected: str) -> None:
         ({**DOCKER, "ecrrepositoryprefix": "x"}, "did you mean 'EcrRepositoryPrefix'?"),
         ({**DOCKER, "Tags": "x"}, "Unknown property 'Tags': the properties are"),
         ({**DOCKER, "AdoptExisting": "yes"}, "AdoptExisting must be 'true' or 'false', not 'yes'"),
-        ({**DOCKER, "EcrRepositoryPrefix": ["a"]}, "EcrRepositoryPrefix must be a string, not list"),
+        ({**DOCKER, "EcrRepositoryPrefix": ["a"]}, "EcrRepositoryPrefix must be a string, not a list"),
         ({**DOCKER, "UpstreamRegistryUrl": " quay.io"}, "has leading or trailing spaces"),
     ],
 )
@@ -315,13 +315,13 @@ def test_a_kind_that_disagrees_with_the_url_is_one_problem_and_ecr_only_ones_sti
             {**DOCKER, "EcrRepositoryPrefix": "   "},
             "EcrRepositoryPrefix '   ' is only spaces; it is required",
         ),
-        ({**DOCKER, "EcrRepositoryPrefix": 12}, "EcrRepositoryPrefix must be a string, not int 12."),
-        ({**DOCKER, "CredentialArn": [SECRET]}, "CredentialArn must be a string, not list"),
+        ({**DOCKER, "EcrRepositoryPrefix": 12}, "EcrRepositoryPrefix must be a string, not a number 12."),
+        ({**DOCKER, "CredentialArn": [SECRET]}, "CredentialArn must be a string, not a list"),
         ({**DOCKER, "CredentialArn": SECRET + " "}, "CredentialArn '"),
         ({**DOCKER, "UpstreamRegistryUrl": ["registry-1.docker.io"]}, "UpstreamRegistryUrl must be a string"),
         ({**DOCKER, "UpstreamRegistryUrl": "https://docker.io"}, "drop the scheme, write 'registry-1.docker"),
         ({**DOCKER, "UpstreamRegistry": " docker-hub"}, "UpstreamRegistry ' docker-hub' has leading"),
-        ({**DOCKER, "AdoptExisting": {"a": 1}}, "AdoptExisting must be 'true' or 'false', not {'a': 1}."),
+        ({**DOCKER, "AdoptExisting": {"a": 1}}, """AdoptExisting must be 'true' or 'false', not {"a": 1}."""),
         (
             {
                 "EcrRepositoryPrefix": "x1",
@@ -397,7 +397,7 @@ def test_null_means_unset_and_properties_that_are_not_an_object_are_one_problem(
     with pytest.raises(InvalidProperties) as raised:
         parse(["EcrRepositoryPrefix"])  # type: ignore[arg-type]
     assert raised.value.problems == [
-        "The resource's Properties must be an object of properties, not ['EcrRepositoryPrefix']."
+        'The resource\'s Properties must be an object of properties, not ["EcrRepositoryPrefix"].'
     ]
 
 

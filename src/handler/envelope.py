@@ -1,6 +1,8 @@
 """The request's envelope: the fields CloudFormation puts around the properties, checked before
 anything else reads them, so that whatever arrives (a hand-made event, a replay, a harness)
-gets one readable answer instead of a Python error or the wrong action."""
+gets one readable answer instead of a Python error or the wrong action. A value nested deeper
+than any request needs is set aside before anything copies, hashes or logs the event (each of
+which recurses, and would fail on the thousands of levels JSON allows)."""
 
 from __future__ import annotations
 
@@ -9,13 +11,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from handler.properties import json_kind, shown
+
 REQUEST_TYPES = ("Create", "Update", "Delete")
 # crhelper's own keys: it reads them to drive polling, which this provider does not use. An
 # event that carries them (crhelper puts them in its EventBridge polling events) must not
 # change what the provider does.
 CRHELPER_KEYS = ("CrHelperPoll", "CrHelperData", "CrHelperPermission", "CrHelperRule")
 IDENTIFIERS = ("StackId", "RequestId", "LogicalResourceId")
-NOT_SHOWN_CHARS = 60
+# The properties are strings (an object of them: 2 levels); nothing CloudFormation sends nests
+# anywhere near this deep.
+MAX_DEPTH = 32
+SET_ASIDE = f"(nested more than {MAX_DEPTH} levels deep)"
 
 
 @dataclass
@@ -40,15 +47,15 @@ def check(event: Any) -> Envelope:
     """The event without crhelper's keys (and a Create without an id of its own), and one
     sentence per problem of its envelope."""
     if not isinstance(event, Mapping):
-        return Envelope({}, [f"The event is not an object but {type(event).__name__}."])
-    served = {k: copy.deepcopy(v) for k, v in event.items() if k not in CRHELPER_KEYS}
+        return Envelope({}, [f"The event is not an object but {json_kind(event)}."])
     problems: list[str] = []
-    kind = served.get("RequestType")
+    kind = event.get("RequestType")
+    served = {k: _shallow_enough(k, v, kind, problems) for k, v in event.items() if k not in CRHELPER_KEYS}
     if kind not in REQUEST_TYPES:
         close = [t for t in REQUEST_TYPES if isinstance(kind, str) and t.lower() == kind.strip().lower()]
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         problems.append(
-            f"RequestType {_show(kind)} is not one CloudFormation sends{hint}: it sends Create, "
+            f"RequestType {shown(kind)} is not one CloudFormation sends{hint}: it sends Create, "
             "Update or Delete, spelt exactly so."
         )
     if kind == "Create":
@@ -74,12 +81,45 @@ def check(event: Any) -> Envelope:
     return Envelope(served, problems)
 
 
+def _shallow_enough(name: str, value: Any, kind: Any, problems: list[str]) -> Any:
+    """A copy of the value; one nested deeper than MAX_DEPTH is set aside, and said so when the
+    request needs it (old properties are only logged; a Delete needs no properties)."""
+    if not _deeper_than(value, MAX_DEPTH):
+        return copy.deepcopy(value)
+    if name == "OldResourceProperties" or (name == "ResourceProperties" and kind == "Delete"):
+        return {}
+    problems.append(
+        f"{name} nests more than {MAX_DEPTH} levels deep; "
+        + (
+            "the resource's properties are strings (see the provider's reference)."
+            if name == "ResourceProperties"
+            else "CloudFormation sends it as a string."
+        )
+    )
+    return {} if name == "ResourceProperties" else SET_ASIDE
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether `value` nests objects or lists more than `limit` levels deep (without recursing)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
 def _missing(event: Mapping[str, Any], name: str) -> str:
     if name not in event:
         return "missing"
-    return f"{_show(event[name])} ({type(event[name]).__name__})"
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= NOT_SHOWN_CHARS else f"{text[:NOT_SHOWN_CHARS]}… ({len(text)} characters)"
+    value = event[name]
+    if value is None or value == SET_ASIDE:
+        return "null" if value is None else SET_ASIDE
+    return f"{shown(value)} ({json_kind(value)})"

@@ -14,6 +14,7 @@ compute are named in `computed`, count as given, and nothing is said about them.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -137,26 +138,45 @@ def _cut(problem: str, share: int) -> str:
 def quoted(value: str, say_length: bool = True) -> str:
     """`value` as a problem quotes it: characters that do not print escaped, and a long value
     shortened to its start, followed by its length."""
-    shown = []
+    parts = []
     width = 0
     for character in value:
         text = character if character.isprintable() else ascii(character)[1:-1]
-        shown.append(text)
+        parts.append(text)
         width += len(text)
         if width > QUOTE_MAX:
             break
     if width <= QUOTE_MAX:
-        return f"'{''.join(shown)}'"
-    start = "".join(shown)[:QUOTE_KEEP]
+        return f"'{''.join(parts)}'"
+    start = "".join(parts)[:QUOTE_KEEP]
     return f"'{start}…' ({len(value)} characters)" if say_length else f"'{start}…'"
 
 
-def _shown(value: Any) -> str:
-    """A value of any type, as a problem shows it."""
+def shown(value: Any) -> str:
+    """A value of any type, as a problem shows it: a string quoted, anything else as the JSON
+    CloudFormation sent (null, true, 5, {"a": 1}), never as Python writes it."""
     if isinstance(value, str):
         return quoted(value)
-    text = repr(value)
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (ValueError, RecursionError):
+        return "(a value nested too deep to show)"
     return text if len(text) <= QUOTE_MAX else f"{text[:QUOTE_KEEP]}… ({len(text)} characters)"
+
+
+def json_kind(value: Any) -> str:
+    """What JSON calls the value's type, as a sentence names it ("an object", "a number")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    return "a list" if isinstance(value, list | tuple) else f"a {type(value).__name__}"
 
 
 @dataclass(frozen=True)
@@ -213,7 +233,7 @@ def parse(properties: Mapping[str, Any]) -> RuleSpec:
     """Parse ResourceProperties into a RuleSpec, or raise InvalidProperties listing every problem."""
     if not isinstance(properties, Mapping):
         raise InvalidProperties(
-            [Problem(f"The resource's Properties must be an object of properties, not {_shown(properties)}.")]
+            [Problem(f"The resource's Properties must be an object of properties, not {shown(properties)}.")]
         )
     found, values = _examine(properties, ())
     if found:
@@ -313,11 +333,11 @@ def _read(prop: Property, raw: Any, values: _Values) -> Problem | None:
         if isinstance(raw, str) and raw.isascii() and raw.lower() in ("true", "false", ""):
             values.flags[name] = raw.lower() == "true"
             return None
-        return Problem(f"{name} must be 'true' or 'false', not {_shown(raw)}.", name)
+        return Problem(f"{name} must be 'true' or 'false', not {shown(raw)}.", name)
     if raw is None or raw == "":
         return Problem(f"{name} is empty; it is required.", name) if prop.required else None
     if not isinstance(raw, str):
-        return Problem(f"{name} must be a string, not {type(raw).__name__} {_shown(raw)}.", name)
+        return Problem(f"{name} must be a string, not {json_kind(raw)} {shown(raw)}.", name)
     if not raw.strip():
         need = "it is required" if prop.required else "leave it out or give a value"
         return Problem(f"{name} {quoted(raw)} is only spaces; {need}.", name)
