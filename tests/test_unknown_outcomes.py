@@ -212,8 +212,10 @@ def test_the_undo_of_an_undelivered_create_retries_a_throttled_delete(cfn: Cfn, 
 
 def test_an_update_whose_new_rule_ecr_never_confirmed_removes_it_once_answered(cfn: Cfn) -> None:
     """Update to a new prefix: ECR takes the create but answers 500, and every read of it in
-    the request fails too. The answer is FAILED (CloudFormation keeps the old id and will never
-    own the new rule): once it is out, the rule is read back again and removed."""
+    the request fails too. The answer is FAILED with an id from which a Delete can tell the rule
+    is this request's (CloudFormation records a FAILED Update's id and deletes it after the
+    rollback: tests/test_frozen_and_killed.py); once it is out, the rule is read back again and
+    removed, for an engine that keeps the old id instead (MiniStack)."""
     cfn.send(create_event(PUBLIC))
     ecr_ptc_emulator.faults().lose_response(CREATE, "5xx")
     attempts = app.retry_policy.max_attempts
@@ -224,7 +226,8 @@ def test_an_update_whose_new_rule_ecr_never_confirmed_removes_it_once_answered(c
     answer = cfn.send(update({**PUBLIC, "EcrRepositoryPrefix": "moved"}, "ecr-public", PUBLIC))
 
     assert answer["Status"] == "FAILED"
-    assert answer["PhysicalResourceId"] == "ecr-public"
+    assert answer["PhysicalResourceId"].startswith("ecr-ptc:create-unsure:")
+    assert answer["PhysicalResourceId"].endswith(":moved")
     assert "did not confirm" in answer["Reason"]
     assert set(rules()) == {"ecr-public"}  # 'moved' was made, then removed after the answer
     assert ops()[-2:] == ["DescribePullThroughCacheRules", DELETE]

@@ -29,8 +29,10 @@ import io
 import json
 import logging
 import re
-from dataclasses import dataclass
-from typing import ClassVar
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from devkit.aws_lambda.context import LambdaContext
 from devkit.cloudformation.invariants import LONG, canonical
@@ -537,9 +539,9 @@ class Redelivered(Fault):
 
 @dataclass
 class TimeoutFires(Fault):
-    """The watchdog's thread runs the timeout answer of request `index` at `where`: just before
-    its `call`th ECR call ("call"), or just before the request's thread claims the answer
-    ("claim"), as if descheduled until then. CloudFormation acts on the timeout answer."""
+    """The answer of request `index` comes due at `where`, and the watchdog's thread runs the
+    timeout answer then: just before its `call`th ECR call ("call"), or just before the
+    request's thread claims the answer ("claim"). CloudFormation acts on the timeout answer."""
 
     index: int
     where: str
@@ -555,7 +557,7 @@ class TimeoutFires(Fault):
 
             def fire(number: int) -> None:
                 if number == first:
-                    self.lab.fire_timeout()
+                    self.lab.answer_due()
 
             self.lab.listeners.append(fire)
         else:
@@ -563,7 +565,7 @@ class TimeoutFires(Fault):
             claim = type(resource).claim
 
             def late_claim() -> bool:
-                self.lab.fire_timeout()
+                self.lab.answer_due()
                 return bool(claim(resource))
 
             resource.claim = late_claim
@@ -605,6 +607,150 @@ class StaleTimeout(Fault):
     @property
     def label(self) -> str:
         return f"a stale timeout during request {self.index}"
+
+
+# -- the two moments Lambda takes the process away ------------------------------------------------
+
+
+def _at(lab: Lab, where: str, call: int, run: Callable[[], None]) -> None:
+    """Run `run` at `where` of the current request: "sent" just before its `call`th ECR call
+    goes out, "landed" once ECR took that call (its answer not yet back), "claim" just before
+    the request's thread claims the answer (its work done)."""
+    if where == "claim":
+        resource = lab.app.resource
+        claim = type(resource).claim
+
+        def late_claim() -> bool:
+            run()
+            return bool(claim(resource))
+
+        resource.claim = late_claim
+        return
+    number = lab.handler_calls + call
+    listeners = lab.landed if where == "landed" else lab.listeners
+    listeners.append(lambda n: run() if n == number else None)
+
+
+def _at_label(where: str, call: int) -> str:
+    return {"sent": f"as call {call} goes out", "landed": f"once ECR took call {call}"}.get(
+        where, "before the claim"
+    )
+
+
+@dataclass
+class KilledAtDeadline(Fault):
+    """At `where` of request `index` (see `_at`) the call outlives the time left: the answer
+    comes due and the watchdog sends the timeout answer, then the deadline comes and Lambda
+    kills the process, so nothing the request's thread planned after that point runs (no undo).
+    CloudFormation's rollback, with the id that answer carried, must leave no rule behind."""
+
+    index: int
+    where: str
+    call: int = 1
+    kind: ClassVar[str] = "killed-at-deadline"
+    advice: ClassVar[str | None] = "ran out of time"
+
+    def before(self, index: int, delivery: int) -> None:
+        if index == self.index:
+            _at(self.lab, self.where, self.call, self._answer_then_die)
+
+    def _answer_then_die(self) -> None:
+        self.lab.answer_due()
+        self.lab.kill()
+
+    def after(self, index: int, delivery: int) -> None:
+        if index == self.index:
+            self.lab.listeners.clear()
+            self.lab.landed.clear()
+            self.lab.app.resource.__dict__.pop("claim", None)
+
+    def stops(self, index: int) -> bool:
+        return index == self.index
+
+    def expect(self, path: Path) -> str:
+        return FAILURE
+
+    def verify(self, lab: Lab, stack: Stack, ops: list[str]) -> None:
+        lab.ledger.check(lab.lambda_.killed > 0, f"{self.label}: the process was never killed")
+
+    @property
+    def label(self) -> str:
+        return f"killed at the deadline {_at_label(self.where, self.call)} of request {self.index}"
+
+
+@dataclass
+class FrozenAtReturn(Fault):
+    """At `where` of request `index` the answer comes due: the watchdog's own thread sends the
+    timeout answer while the request's thread goes on (ECR's answer reaching it at that moment),
+    and S3 replies to that PUT only once the request's thread is done. Lambda freezes the
+    environment when the function returns: an answer still on its way then never reaches
+    CloudFormation (the simulator counts only what S3 had by then)."""
+
+    index: int
+    where: str
+    call: int = 1
+    kind: ClassVar[str] = "frozen-at-return"
+    advice: ClassVar[str | None] = "ran out of time"
+    _released: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _watchdog: threading.Thread | None = field(default=None, init=False, repr=False)
+
+    def before(self, index: int, delivery: int) -> None:
+        if index != self.index or delivery != 1:
+            return
+        resource = self.lab.app.resource
+        finish = getattr(type(resource), "_finish", None)
+        if finish is not None:  # the request's thread is done: it waits for the answer, or returns
+
+            def done_then_finish(*args: Any) -> None:
+                self._released.set()
+                finish(resource, *args)
+
+            resource._finish = done_then_finish
+        _at(self.lab, self.where, self.call, self._timeout_on_its_thread)
+
+    def _timeout_on_its_thread(self) -> None:
+        self.lab.until_answer_due()
+        put, resource = self.lab._put, self.lab.app.resource
+        reached = threading.Event()
+
+        def held(url: str, body: bytes, time_left: Callable[[], float]) -> Any:
+            if threading.current_thread() is self._watchdog:
+                reached.set()
+                self._released.wait()  # S3's reply comes once the request's thread is done
+            return put(url, body, time_left)
+
+        resource._put = held
+
+        def watchdog() -> None:
+            try:
+                self.lab.fire_timeout()
+            finally:
+                reached.set()
+
+        self._watchdog = threading.Thread(target=watchdog, name="answer-deadline", daemon=True)
+        self._watchdog.start()
+        reached.wait()  # the timeout answer is on its way (or was not the one to answer)
+
+    def after(self, index: int, delivery: int) -> None:
+        if index != self.index or delivery != 1:
+            return
+        self._released.set()  # the environment thaws at last: what it held goes on
+        if self._watchdog is not None:
+            self._watchdog.join()
+        self.lab.listeners.clear()
+        self.lab.landed.clear()
+        resource = self.lab.app.resource
+        for name in ("claim", "_finish"):
+            resource.__dict__.pop(name, None)
+        resource._put = self.lab._put
+
+    def expect(self, path: Path) -> str:
+        return FAILURE
+
+    @property
+    def label(self) -> str:
+        where = _at_label(self.where, self.call)
+        return f"frozen at return, the timeout answer sent {where} of request {self.index}"
 
 
 # -- two faults ---------------------------------------------------------------------------------

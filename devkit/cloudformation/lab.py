@@ -22,13 +22,13 @@ from typing import Any
 from botocore.exceptions import ReadTimeoutError
 
 import ecr_ptc_emulator
-from devkit.aws_lambda.context import FakeClock, LambdaContext
+from devkit.aws_lambda.context import FakeClock, LambdaContext, LambdaKilled
 from devkit.cloudformation.invariants import Invariants, Registry
 from devkit.cloudformation.receiver import Receiver
 from devkit.cloudformation.simulator import InProcessLambda, Ledger, Sibling, Stack, Template
 from devkit.cloudformation.stack_api import CUSTOM_TYPE, StackApi
 
-Listener = Callable[[int], None]  # called before each ECR call the handler makes, with its number
+Listener = Callable[[int], None]  # called at each ECR call the handler makes, with its number
 SIBLING_TYPE = "AWS::CloudFormation::WaitConditionHandle"
 PUT_TIMEOUT_S = 0.3  # how long the answer's PUT waits for S3's response (5 s in the provider)
 
@@ -44,7 +44,8 @@ def _clients() -> tuple[Any, Any]:
 
 
 class Lab:
-    """See the module's docstring. Every ECR call the handler makes passes the listeners first."""
+    """See the module's docstring. Every ECR call the handler makes passes the listeners first,
+    and, once ECR took it (its answer not yet back to the caller), the `landed` listeners."""
 
     SECRETS = ("a", "b")
 
@@ -61,6 +62,7 @@ class Lab:
         self.current: LambdaContext | None = None
         self.pauses: list[float] = []
         self.listeners: list[Listener] = []
+        self.landed: list[Listener] = []
         self.latency: Callable[[int], float] = lambda n: 0.0
         self.service_timeout: int | None = None  # added to every rule's properties when set
         self.function_timeout_s = 120.0  # the provider's Timeout (template.yaml)
@@ -90,6 +92,7 @@ class Lab:
         app.resource._started = None  # and no start-up time to count
         app.ecr_client.meta.events.register_first("before-send.ecr.*", self._before_send)
         app.ecr_client.meta.events.register("after-call-error.ecr.*", self._after_error)
+        app.ecr_client.meta.events.register_first("after-call.ecr.*", self._after_call)
         self.stack_api.install(app.cloudformation()[0])
         watchdog = app.resource._watchdog
         arm = watchdog.arm
@@ -105,6 +108,7 @@ class Lab:
         app = self.app
         app.ecr_client.meta.events.unregister("before-send.ecr.*", self._before_send)
         app.ecr_client.meta.events.unregister("after-call-error.ecr.*", self._after_error)
+        app.ecr_client.meta.events.unregister("after-call.ecr.*", self._after_call)
         self.stack_api.uninstall()
         del app.resource._watchdog.arm
         app.resource._watchdog.cancel()
@@ -149,6 +153,10 @@ class Lab:
             raise ReadTimeoutError(endpoint_url=str(request.url))
         self._pass(takes)
 
+    def _after_call(self, **kwargs: Any) -> None:
+        for listener in list(self.landed):
+            listener(self.handler_calls)
+
     def _after_error(self, exception: Exception, **kwargs: Any) -> None:
         lost = isinstance(exception, ReadTimeoutError) and type(exception) is not ReadTimeoutError
         if lost:  # the emulator took the call and sent nothing back: the read timeout runs out
@@ -167,6 +175,23 @@ class Lab:
         until this moment)."""
         if self.armed:
             self.armed[-1]()
+
+    def answer_due(self) -> None:
+        """Time passes until the current request's answer is due, and the watchdog's thread runs
+        its timeout answer then: what a call outliving the time left leads to."""
+        self.until_answer_due()
+        self.fire_timeout()
+
+    def until_answer_due(self) -> None:
+        turn = self.app.resource._turn
+        if turn is not None:
+            self.clock.advance(max(turn.answer_left(), 0.0))
+
+    def kill(self) -> None:
+        """The deadline comes and Lambda stops the process: nothing after this point runs."""
+        if self.current is not None:
+            self.clock.advance(self.current.get_remaining_time_in_millis() / 1000.0 + 0.001)
+        raise LambdaKilled("the Lambda's deadline")
 
     # -- stacks -----------------------------------------------------------------------------------
 
@@ -214,5 +239,6 @@ class Lab:
         """Every fault off."""
         self.faults.clear()
         self.listeners.clear()
+        self.landed.clear()
         self.latency = lambda n: 0.0
         self.stack_api.fail = None

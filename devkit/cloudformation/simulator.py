@@ -9,7 +9,8 @@ requests each phase calls for:
 - update: Create for new logical ids, Update for changed ones; when all succeed, the cleanup
   Deletes the old id of every replaced resource (with its old properties) and every resource
   the template no longer has. When one fails, the rollback sends each updated resource an
-  Update back to its old properties with the id now on record (the NEW id after a replacement),
+  Update back to its old properties with the id now on record (the NEW id after a replacement,
+  and the id a FAILED Update answered: CloudFormation records it, aws/aws-cdk#13527 and #30012),
   Deletes what the update created, then cleans up every id no longer on record;
 - delete: Delete for every resource; a FAILED Delete leaves the stack DELETE_FAILED and the
   resource on record.
@@ -18,6 +19,9 @@ Each request goes to a `Lambda` (the real handler, in this process or in separat
 with a fresh ResponseURL on the real HTTP `Receiver`. CloudFormation acts on the first answer
 S3 stored (a PUT answered 2xx). When none arrives it waits out ServiceTimeout and treats the
 request as FAILED; for a Create that leaves it no id, so it makes one up (`generated_id`).
+Lambda freezes the environment as soon as the function returns: only what S3 had stored by
+then counts, and an answer PUT or ECR call that arrives later (work left on another thread) is
+a violation (the environment may be retired before it ever thaws).
 
 Every delivery's PUTs are checked against the protocol (`protocol_problems`), and each
 violation is written to the `Ledger` rather than raised, so a scenario runs to its end and
@@ -153,7 +157,13 @@ class Hooks:
         """Just before a delivery runs."""
 
     def after(self, index: int, delivery: int) -> None:
-        """Just after a delivery returned."""
+        """Just after a delivery returned (a fault lets go of what it held back)."""
+
+    def stops(self, index: int) -> bool:
+        """Whether the fault stops request `index`'s process at its deadline on purpose (a call
+        that outlives the time left): then its delivery returning past the deadline is no fault
+        of the provider's."""
+        return False
 
 
 @dataclass
@@ -335,6 +345,8 @@ class Stack:
             with self._lock:
                 if ok or old is None:  # a failed Create: the id its rollback Delete names
                     self.resources[logical_id] = Record(physical_id, definition)
+                elif physical_id != old.physical_id:  # a failed Update's own id: its rollback's
+                    self.resources[logical_id] = Record(physical_id, old.definition)
             return ok
 
         changed = [lid for lid in template if lid not in before or before[lid].definition != template[lid]]
@@ -413,9 +425,10 @@ class Stack:
             return not fails, current.physical_id
         assert not isinstance(old_definition, Sibling)
         invocation = self._send(phase, "Update", logical_id, definition, current.physical_id, old_definition)
-        if invocation.taken is None or invocation.taken["Status"] != SUCCESS:
+        if invocation.taken is None:
             return False, current.physical_id
-        return True, str(invocation.taken["PhysicalResourceId"])
+        # CloudFormation records the id even of a FAILED answer (the rollback then sends it)
+        return invocation.taken["Status"] == SUCCESS, str(invocation.taken["PhysicalResourceId"])
 
     def _delete(self, phase: str, logical_id: str, record: Record) -> bool:
         if isinstance(record.definition, Sibling):
@@ -466,12 +479,25 @@ class Stack:
             puts_before = len(self._puts(url))
             context = self.hooks.context(index, self.new_context(self.function_timeout_s))
             remaining_ms = self.lambda_.invoke(copy.deepcopy(event), context)
+            # Lambda freezes the environment now: what is not done yet does not count
             calls = self.ecr_log()[calls_before:] if self.ecr_log else []
             puts = self._puts(url)[puts_before:]
             self.hooks.after(index, delivery)
+            late_puts = self._puts(url)[puts_before + len(puts) :]
+            late_calls = self.ecr_log()[calls_before + len(calls) :] if self.ecr_log else []
             invocation.deliveries.append(Delivery(puts, calls, remaining_ms))
-            self._check(invocation, delivery, puts, remaining_ms, url)
-        invocation.taken = self._taken(url)
+            self._check(invocation, delivery, puts, remaining_ms, url, index)
+            where = f"{self.name}: {invocation.phase} {invocation.request} (delivery {delivery})"
+            self.ledger.check(
+                not late_puts,
+                f"{where}: the function returned with {len(late_puts)} answer PUT(s) still on the way; "
+                "Lambda freezes the environment then, and CloudFormation never gets them",
+            )
+            self.ledger.check(
+                not late_calls,
+                f"{where}: ECR calls {late_calls} ran on after the function returned (frozen in Lambda)",
+            )
+        invocation.taken = self._taken(invocation)
         return invocation
 
     def _puts(self, url: str) -> list[dict[str, Any]]:
@@ -479,19 +505,30 @@ class Stack:
             return []  # not the receiver's: nothing can arrive (a refusing URL)
         return self.receiver.raw(url)
 
-    def _taken(self, url: str) -> dict[str, Any] | None:
-        """The answer S3 stored first (CloudFormation acts on it); None when none was stored."""
-        for put in self._puts(url):
+    @staticmethod
+    def _taken(invocation: Invocation) -> dict[str, Any] | None:
+        """The answer S3 stored first before a function returned (CloudFormation acts on it);
+        None when none was stored."""
+        for put in (put for delivery in invocation.deliveries for put in delivery.puts):
             if 200 <= put.get("status", 200) < 300:
                 answer: dict[str, Any] = json.loads(put["raw"])
                 return answer
         return None
 
     def _check(
-        self, invocation: Invocation, delivery: int, puts: list[dict[str, Any]], remaining_ms: int, url: str
+        self,
+        invocation: Invocation,
+        delivery: int,
+        puts: list[dict[str, Any]],
+        remaining_ms: int,
+        url: str,
+        index: int,
     ) -> None:
         where = f"{self.name}: {invocation.phase} {invocation.request} (delivery {delivery})"
-        self.ledger.check(remaining_ms > 0, f"{where}: the handler returned past the Lambda's deadline")
+        self.ledger.check(
+            remaining_ms > 0 or self.hooks.stops(index),
+            f"{where}: the handler returned past the Lambda's deadline",
+        )
         if not url.startswith(f"http://127.0.0.1:{self.receiver.port}/"):
             return  # the URL refused every connection: no PUT can be observed
         problems = protocol_problems(invocation.event, puts)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from handler import lifecycle
@@ -13,7 +14,7 @@ from handler.attributes import attributes
 from handler.deadline import Deadline
 from handler.ecr import EcrRules
 from handler.errors import ProviderError
-from handler.properties import InvalidProperties, RuleSpec, canonical_prefix, parse
+from handler.properties import InvalidProperties, RuleSpec, is_rule_id, parse
 from handler.resource import ProviderResource
 from handler.response import FAILED, SUCCESS, failed_create_id, shorten
 from handler.stacks import Stacks
@@ -41,6 +42,7 @@ class Dispatcher:
 
     def __call__(self, event: dict[str, Any], context: Any) -> str:
         journal = lifecycle.Journal()
+        self._resource.if_timed_out(lambda killed_at: _timeout_answer(event, journal, killed_at))
         deadline = self._resource.deadline()
         ecr = self._rules_for(deadline)
         stacks = self._stacks_for(deadline)
@@ -49,7 +51,7 @@ class Dispatcher:
             physical_id, data = self._run(kind, event, ecr, stacks, journal, _location(context))
         except (ProviderError, InvalidProperties) as error:
             reason = error.reason if isinstance(error, ProviderError) else str(error)
-            return self._fail(event, journal, ecr, stacks, _failed_id(kind, event, journal), reason)
+            return self._fail(event, journal, ecr, stacks, _failed_id(event, journal), reason)
         except Exception as error:  # a bug: still answer, with a Reason that points at the logs
             log.exception("unexpected error")
             reason = (
@@ -57,7 +59,7 @@ class Dispatcher:
                 f"{shorten(str(error), 300)}). Its logs for RequestId {event['RequestId']} have "
                 "the details; please report it."
             )
-            return self._fail(event, journal, ecr, stacks, _failed_id(kind, event, journal), reason)
+            return self._fail(event, journal, ecr, stacks, _failed_id(event, journal), reason)
         if not self._resource.claim():
             self._undo_unowned(event, journal, ecr, TIMED_OUT)
             _log_decision(event, journal, ecr, stacks, self._resource.sent())
@@ -93,17 +95,18 @@ class Dispatcher:
         self, event: Mapping[str, Any], journal: lifecycle.Journal, ecr: EcrRules, because: str
     ) -> None:
         """CloudFormation will never own a rule this request created under a new prefix when it
-        never hears of it (it was told FAILED by the timeout answer, or the answer did not reach
-        S3): its rollback keeps the id on record. Remove the rule rather than orphan it."""
-        on_record = "" if event.get("RequestType") == "Create" else str(event.get("PhysicalResourceId", ""))
-        for prefix in journal.created:
-            if canonical_prefix(prefix) != canonical_prefix(on_record):
-                removed = ecr.remove(prefix)
-                journal.did(f"{'removed' if removed else 'could NOT remove'} '{prefix}': {because}")
-                log.warning(
-                    "removed a rule CloudFormation will never own" if removed else "orphaned a rule",
-                    extra={"prefix": prefix, "because": because, "removed": removed},
-                )
+        never hears of it (the answer did not reach S3), or was told FAILED by the timeout answer
+        (whose id lets the rollback remove it: removing it now is a courtesy, not a need). Remove
+        the rule rather than leave it to chance."""
+        for prefix in journal.outstanding(besides=_on_record(event)):
+            removed = ecr.remove(prefix)
+            if removed:
+                journal.removed.append(prefix)
+            journal.did(f"{'removed' if removed else 'could NOT remove'} '{prefix}': {because}")
+            log.warning(
+                "removed a rule CloudFormation will never own" if removed else "could not remove a rule",
+                extra={"prefix": prefix, "because": because, "removed": removed},
+            )
 
     def _fail(
         self,
@@ -134,18 +137,35 @@ def _remove_unconfirmed(journal: lifecycle.Journal, ecr: EcrRules) -> None:
     log.warning("after the answer", extra={"done": journal.done[done:]})
 
 
-def _failed_id(kind: str, event: Mapping[str, Any], journal: lifecycle.Journal) -> str:
-    """A failed Create answers an id that names no rule, so the Delete of its rollback touches
-    nothing; unless it made a rule it then could not remove (that rule's prefix, so the Delete
-    removes it), or ECR did not confirm whether its create took effect (an id from which the
-    Delete can tell whether the rule there is the one it made). Never an id from the request."""
-    if kind != "Create":
-        return str(event.get("PhysicalResourceId") or failed_create_id(str(event["RequestId"])))
-    if journal.left:
-        return journal.left[-1]
-    if journal.unsure:
-        return lifecycle.unsure_id(*journal.unsure[-1])
-    return failed_create_id(str(event["RequestId"]))
+def _on_record(event: Mapping[str, Any]) -> str:
+    """The id CloudFormation holds for the resource ("" for a Create: none yet)."""
+    return "" if event.get("RequestType") == "Create" else str(event.get("PhysicalResourceId") or "")
+
+
+def _failed_id(event: Mapping[str, Any], journal: lifecycle.Journal) -> str:
+    """The id of the request's own FAILED answer: one from which CloudFormation's rollback Delete
+    removes what it may have made under a new prefix (lifecycle.answer_id; no create is under
+    way now); otherwise the id on record, or, for a Create, one that names no rule, so that its
+    Delete touches nothing. Never an id from the request's properties."""
+    made = lifecycle.answer_id(journal, _on_record(event), datetime.now(UTC))
+    return made or _on_record(event) or failed_create_id(str(event["RequestId"]))
+
+
+def _timeout_answer(
+    event: Mapping[str, Any], journal: lifecycle.Journal, killed_at: datetime
+) -> tuple[str | None, str]:
+    """The timeout answer's id (None: the default one) and what its Reason says of it. From now on
+    the request's thread starts no create, and nothing it does later is needed for the rollback."""
+    journal.close()
+    made = lifecycle.answer_id(journal, _on_record(event), killed_at)
+    if made is None:
+        return None, ""
+    if is_rule_id(made):
+        return made, f" The stack's rollback deletes the rule '{made}' this request had created."
+    return made, (
+        f" ECR had not answered whether it created the rule '{lifecycle.unsure_prefix(made)}': the "
+        "stack's rollback deletes it if it did."
+    )
 
 
 def _parse_or_none(properties: Mapping[str, Any] | None) -> RuleSpec | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from handler.calls import (
@@ -181,6 +182,16 @@ class EcrRules:
         except CallError as error:
             raise _translate(operation, prefix, error) from error
         return bool(answer.get("isValid")), str(answer.get("failure") or "")
+
+    def wait_until(self, moment: datetime) -> None:
+        """Return once `moment` has passed (pausing as retries do); OutOfTime when it comes after
+        the time this request has before its answer is due."""
+        delay = (moment - datetime.now(UTC)).total_seconds()
+        if delay <= 0:
+            return
+        if delay > self._caller.deadline.left() - self._caller.policy.min_attempt_s:
+            raise OutOfTime(f"the answer is due before {moment.isoformat(timespec='milliseconds')}")
+        self._caller.policy.sleep(delay)
 
     # -- internals ----------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ of the same stack holds it.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ from typing import Any, Protocol
 
 from handler.errors import EcrError, OutOfTime, ProviderError, RuleAlreadyExists, RuleNotFound
 from handler.properties import RuleSpec, canonical_prefix, is_rule_id
-from handler.rules import Change, Rule, Window, changes, made_within
+from handler.rules import CLOCK_SKEW, Change, Rule, Window, changes, made_within
 
 # The id a failed Create answers when ECR did not confirm whether its create took effect: the
 # rollback's Delete reads the prefix and deletes the rule only if it is the one that create made.
@@ -39,6 +40,9 @@ class Rules(Protocol):
     def delete(self, prefix: str) -> Rule | None: ...
     def describe(self, prefix: str) -> Rule | None: ...
     def validate(self, prefix: str) -> tuple[bool, str]: ...
+    def wait_until(self, moment: datetime) -> None:
+        """Return once `moment` has passed; OutOfTime when it comes after the answer is due."""
+        ...
 
 
 class Record(Protocol):
@@ -59,19 +63,51 @@ class Record(Protocol):
 
 @dataclass
 class Journal:
-    """What one request saw and did, logged as a single decision line."""
+    """What one request saw and did, logged as a single decision line; and, read by the timeout
+    answer while the request's thread is still at work, the rules it made or may be making."""
 
     held: dict[str, Any] | None = None
     done: list[str] = field(default_factory=list)
-    created: list[str] = field(default_factory=list)  # prefixes of the rules this request made
-    left: list[str] = field(default_factory=list)  # rules it made, failed, and could not remove
+    made: list[str] = field(default_factory=list)  # prefixes of the rules this request created
+    removed: list[str] = field(default_factory=list)  # of those, the ones it removed again
     unsure: list[tuple[RuleSpec, Window]] = field(default_factory=list)  # creates ECR did not confirm
+    _creating: tuple[RuleSpec, datetime] | None = None  # a create in flight, since when
+    _closed: bool = False  # the answer went out without this request's thread: no create may start
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def saw(self, rule: Rule | None) -> None:
         self.held = None if rule is None else {k: str(v) for k, v in vars(rule).items() if v}
 
     def did(self, what: str) -> None:
         self.done.append(what)
+
+    def creating(self, asked: RuleSpec) -> None:
+        """A create of `asked` is about to be sent (OutOfTime once the answer went out)."""
+        with self._lock:
+            if self._closed:
+                raise OutOfTime(
+                    f"CreatePullThroughCacheRule '{asked.ecr_repository_prefix}' was not attempted: "
+                    "the timeout answer had already gone out."
+                )
+            self._creating = (asked, datetime.now(UTC))
+
+    def create_ended(self, asked: RuleSpec, made: bool, unsure: Window | None = None) -> None:
+        with self._lock:
+            self._creating = None
+            if made:
+                self.made.append(asked.ecr_repository_prefix)
+            if unsure is not None:
+                self.unsure.append((asked, unsure))
+
+    def outstanding(self, besides: str = "") -> list[str]:
+        """The rules this request made and has not removed, but the one named `besides`."""
+        with self._lock:
+            return [p for p in self.made if p not in self.removed and not _same(p, besides)]
+
+    def close(self) -> None:
+        """The answer went out while the request's thread was at work: it may start no create."""
+        with self._lock:
+            self._closed = True
 
 
 @dataclass(frozen=True)
@@ -86,6 +122,30 @@ def unsure_id(asked: RuleSpec, window: Window) -> str:
     """The id of a failed Create whose create ECR did not confirm (see _UNSURE_ID)."""
     start, end = (int(moment.timestamp() * 1000) for moment in (window.start, window.end))
     return f"ecr-ptc:create-unsure:{start}-{end}:{asked.ecr_repository_prefix}"
+
+
+def unsure_prefix(physical_id: str) -> str | None:
+    """The prefix an unsure-create id names (None: it is not one)."""
+    match = _UNSURE_ID.match(physical_id)
+    return match["prefix"] if match else None
+
+
+def answer_id(journal: Journal, on_record: str, killed_at: datetime) -> str | None:
+    """The id a FAILED answer carries when this request may have made a rule under a prefix that
+    is not the one on record (`on_record`: "" for a Create), so that CloudFormation's rollback
+    Delete of that id removes it, with no work of this request's after the answer: the prefix of
+    a rule it made and has not removed; or, for a create in flight (its effect lands before the
+    process is killed, `killed_at`, at the latest) or one ECR did not confirm, an id from which
+    that Delete tells whether the rule there is the one it made. None: nothing to name."""
+    left = journal.outstanding(besides=on_record)
+    if left:
+        return left[-1]
+    with journal._lock:
+        creating = journal._creating
+        unsure = [(s, w) for s, w in journal.unsure if not _same(s.ecr_repository_prefix, on_record)]
+    if creating is not None and not _same(creating[0].ecr_repository_prefix, on_record):
+        return unsure_id(creating[0], Window(creating[1], killed_at))
+    return unsure_id(*unsure[-1]) if unsure else None
 
 
 def remove_unconfirmed(journal: Journal, ecr: Rules) -> None:
@@ -141,6 +201,18 @@ def delete(physical_id: str, asked: RuleSpec | None, ecr: Rules, journal: Journa
 def _delete_if_made(
     prefix: str, window: Window, asked: RuleSpec | None, ecr: Rules, journal: Journal
 ) -> None:
+    # A create still in flight when its request answered may land until the window's end (the
+    # moment its process was killed): read the registry only after it.
+    settled = window.end + CLOCK_SKEW
+    try:
+        ecr.wait_until(settled)
+    except OutOfTime as early:
+        raise ProviderError(
+            f"The failed request this Delete undoes may still create the rule '{prefix}' until "
+            f"{settled.isoformat(timespec='seconds')} (its process was then still running), and "
+            f"this Delete must answer before ({early.reason}). Nothing was deleted: retry after that "
+            "time (aws cloudformation continue-update-rollback, or delete the stack again)."
+        ) from early
     held = ecr.describe(prefix)
     journal.saw(held)
     if held is None or asked is None or not made_within(held, asked, window):
@@ -151,7 +223,7 @@ def _delete_if_made(
 
 
 def _same(prefix: str, physical_id: str) -> bool:
-    return canonical_prefix(prefix) == canonical_prefix(physical_id)
+    return bool(physical_id) and canonical_prefix(prefix) == canonical_prefix(physical_id)
 
 
 def _create_or_take(asked: RuleSpec, ecr: Rules, journal: Journal, record: Record, returning: bool) -> Rule:
@@ -248,16 +320,18 @@ def _adopt(asked: RuleSpec, held: Rule, diff: list[Change], ecr: Rules, journal:
 
 def _create_checked(asked: RuleSpec, ecr: Rules, journal: Journal) -> Rule:
     """Create the rule; with ValidateCredentials, remove it again if ECR cannot reach upstream."""
+    journal.creating(asked)
     try:
         rule = ecr.create(asked)
-    except EcrError as error:
-        if error.unknown and error.window is not None:
-            journal.unsure.append((asked, error.window))
+    except ProviderError as error:
+        unsure = error.window if isinstance(error, EcrError) and error.unknown else None
+        journal.create_ended(asked, made=False, unsure=unsure)
+        if unsure is not None:
             journal.did("ECR did not confirm whether it created the rule")
         raise
+    journal.create_ended(asked, made=True)
     journal.did("created the rule")
     _check_credentials(asked, ecr, journal, undo="removed the rule it had just created")
-    journal.created.append(asked.ecr_repository_prefix)
     return rule
 
 
@@ -301,15 +375,30 @@ def _restore(error: ProviderError, held: Rule, ecr: Rules, journal: Journal) -> 
     try:
         ecr.create(previous)
     except RuleAlreadyExists:
-        now = _read_or_none(ecr, prefix)
+        try:
+            now = ecr.describe(prefix)
+        except ProviderError as unreadable:
+            journal.did("could NOT put the previous rule back, nor read what ECR holds instead")
+            return ProviderError(
+                f"{error.reason} Putting the previous rule back met a rule already under '{prefix}', "
+                f"which could not be read ({unreadable.reason}). Check it with aws ecr "
+                f"describe-pull-through-cache-rules --ecr-repository-prefixes {prefix}. The previous "
+                f"rule was: {_describe(previous)}."
+            )
         journal.saw(now)
         if now is not None and not changes(now, previous):
             journal.did("the previous rule was back already")
             return ProviderError(f"{error.reason} ECR holds the previous rule '{prefix}' again, as before.")
+        if now is None:
+            journal.did("could NOT put the previous rule back: ECR said the prefix was taken, then held none")
+            return ProviderError(
+                f"{error.reason} Putting the previous rule back met a rule already under '{prefix}', "
+                f"which was gone when read. If it is still missing, recreate it: {_describe(previous)}."
+            )
         journal.did("could NOT put the previous rule back: the prefix holds another rule")
         return ProviderError(
             f"{error.reason} The previous rule could not be put back: ECR holds another rule under "
-            f"'{prefix}' ({_describe_rule(now)}). The previous rule was: {_describe(previous)}."
+            f"'{prefix}' ({_describe(now.spec())}). The previous rule was: {_describe(previous)}."
         )
     except ProviderError as restore_error:
         journal.did("could NOT put the previous rule back")
@@ -324,13 +413,6 @@ def _restore(error: ProviderError, held: Rule, ecr: Rules, journal: Journal) -> 
         )
     journal.did("put the previous rule back")
     return ProviderError(f"{error.reason} The previous rule was put back unchanged: ECR holds it as before.")
-
-
-def _read_or_none(ecr: Rules, prefix: str) -> Rule | None:
-    try:
-        return ecr.describe(prefix)
-    except ProviderError:
-        return None
 
 
 def _check_credentials(asked: RuleSpec, ecr: Rules, journal: Journal, undo: str | None) -> None:
@@ -363,13 +445,13 @@ def _remove_unchecked(prefix: str, ecr: Rules, journal: Journal, undo: str) -> s
     try:
         ecr.delete(prefix)
     except (OutOfTime, EcrError):
-        journal.left.append(prefix)
         journal.did("could NOT remove the rule it had just created")
         return (
             f" The rule '{prefix}' it had just created could not be removed yet; the stack's "
             "rollback deletes it (if it is still there after the rollback, delete it: aws ecr "
             f"delete-pull-through-cache-rule --ecr-repository-prefix {prefix})."
         )
+    journal.removed.append(prefix)
     journal.did(undo)
     return f" The provider {undo}."
 
@@ -396,7 +478,3 @@ def _describe(spec: RuleSpec) -> str:
         "CustomRoleArn": spec.custom_role_arn,
     }
     return ", ".join(f"{k}={v}" for k, v in parts.items() if v)
-
-
-def _describe_rule(rule: Rule | None) -> str:
-    return "unreadable" if rule is None else _describe(rule.spec())

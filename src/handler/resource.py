@@ -11,9 +11,13 @@ and answers FAILED when a hook raises. This subclass changes what it does wrong 
 - the answer: one per invocation (a `Turn`), through a bounded PUT, with a body that is always
   protocol-valid (non-empty id, Reason shortened from the end, under 4096 bytes), and never a
   log line with the ResponseURL;
-- the timeout answer: sent before the answer is due with a real id (crhelper's is empty), by one
-  long-lived watchdog thread (crhelper starts a threading.Timer per request), and only for the
-  turn it was armed for, and only if the request's own thread has not claimed the answer;
+- the timeout answer: sent before the answer is due, by one long-lived watchdog thread (crhelper
+  starts a threading.Timer per request), only for the turn it was armed for and only if the
+  request's own thread has not claimed the answer, with an id that lets CloudFormation's rollback
+  remove what the request may have made (crhelper's is empty), so that nothing after it is needed;
+- the function returns only once its answer's delivery is over, whichever thread sent it: Lambda
+  freezes the environment then (docs/reference.md, "When Lambda freezes or stops the function");
+- any event gets one answer, even when serving it fails in an unforeseen way;
 - a failed Create answers an id that can never name a rule, so its Delete touches nothing;
 - a request delivered twice to a warm container (the same request: stack, resource, type,
   properties) is answered again with the first answer.
@@ -29,6 +33,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crhelper import CfnResource
@@ -40,7 +45,13 @@ from handler.response import FAILED, SUCCESS, Delivery, build_body, failed_creat
 log = logging.getLogger(__name__)
 
 Put = Callable[[str, bytes, Callable[[], float]], Delivery]
+# The timeout answer's id and a sentence on what it names, given when the process will be killed
+TimeoutAnswer = Callable[[datetime], tuple[str | None, str]]
 OPEN, CLAIMED, ANSWERED = "open", "claimed", "answered"
+UNEXPECTED_REASON = (
+    "The provider hit an unexpected error before it could decide; it did nothing it knows of. Its "
+    "logs have the details; please report it. Retry the deployment."
+)
 TIMEOUT_REASON = (
     "The provider ran out of time before ECR finished answering; this request did no more after "
     "that. Retry the deployment; if it recurs, raise the provider function's Timeout, or the "
@@ -60,6 +71,8 @@ class Turn:
         self.sent: dict[str, Any] = {}  # the answer's Status, Reason and PhysicalResourceId
         self.undo: Callable[[], None] | None = None
         self.after: list[Callable[[], None]] = []  # to run once the answer went out
+        self.timeout_answer: TimeoutAnswer | None = None
+        self.delivered = threading.Event()  # the answer's delivery is over (stored or not)
         self._lambda_left = lambda_left
         # ServiceTimeout is measured on the Lambda's own countdown: one clock for both ends.
         self._started_left = lambda_left()
@@ -83,8 +96,8 @@ class Turn:
         return left
 
     def answer_left(self) -> float:
-        """Seconds before the answer must be on its way."""
-        return self.waiting_left() - self.reserve_s
+        """Seconds before the answer must be on its way (none once it is)."""
+        return 0.0 if self.state == ANSWERED else self.waiting_left() - self.reserve_s
 
     def deadline(self) -> Deadline:
         ends = (
@@ -136,25 +149,49 @@ class ProviderResource(CfnResource):
         self._watchdog = Watchdog()
 
     def __call__(self, event: Any, context: Any) -> None:
-        checked = envelope.check(event)
-        self._event, self._context = checked.event, context
-        turn = Turn(checked.event, _fingerprint(checked.event), self._lambda_left)
-        if self._started is not None:
-            turn.shorten_service_timeout(time.monotonic() - self._started)
-            self._started = None
-        with self._lock:
-            self._turn = turn
+        self._context = context
+        turn = Turn({}, "", _seconds_left(context))
+        try:
+            checked = envelope.check(event)
+            self._event = checked.event
+            turn = Turn(checked.event, _fingerprint(checked.event), _seconds_left(context))
+            if self._started is not None:
+                turn.shorten_service_timeout(time.monotonic() - self._started)
+                self._started = None
+            with self._lock:
+                self._turn = turn
+            self._serve(turn, checked, context)
+        except Exception:  # a bug: the request is still answered, once
+            log.exception("unexpected error while serving the request")
+        finally:
+            self._finish(turn, event)
+
+    def _serve(self, turn: Turn, checked: envelope.Envelope, context: Any) -> None:
         if checked.problems:
             self._answer_envelope(turn, checked)
             return
-        earlier = self._answers.get(turn.fingerprint)
+        with self._lock:
+            earlier = self._answers.get(turn.fingerprint)
         if earlier is not None:
             log.info("request delivered again: repeating the first answer")
             with self._lock:
                 self._take(turn, earlier)
-            self._deliver(checked.response_url, earlier)
+            self._answer(turn, earlier)
             return
         super().__call__(checked.event, context)
+
+    def _finish(self, turn: Turn, event: Any) -> None:
+        """Before the function returns (Lambda freezes the environment then): the request is
+        answered, and the answer's delivery is over, whichever thread sent it."""
+        with self._lock:
+            unanswered = turn.state != ANSWERED
+            if unanswered:
+                turn.event = turn.event or _identifiers(event)
+                body = self._take(turn, build_body(turn.event, FAILED, UNEXPECTED_REASON, None, None))
+        if unanswered:
+            self._answer(turn, body)
+        if not turn.delivered.wait(max(turn.lambda_left(), 0.0)):
+            log.error("the answer's delivery outlived the function's time")
 
     # -- what the dispatcher uses -------------------------------------------------------------
 
@@ -183,6 +220,11 @@ class ProviderResource(CfnResource):
         if self._turn is not None:
             self._turn.after.append(work)
 
+    def if_timed_out(self, answer: TimeoutAnswer) -> None:
+        """How the timeout answer of the current request names what it may have made."""
+        if self._turn is not None:
+            self._turn.timeout_answer = answer
+
     def undo_if_not_stored(self, undo: Callable[[], None]) -> None:
         """Run `undo` if this request's answer certainly did not reach S3: CloudFormation then
         never learns what the request did, fails it after ServiceTimeout and rolls back."""
@@ -210,7 +252,9 @@ class ProviderResource(CfnResource):
         with self._lock:
             if turn is not self._turn or turn.state != OPEN:
                 return  # armed for another request, or the request's thread answers itself
-            body = self._take(turn, build_body(turn.event, FAILED, TIMEOUT_REASON, None, None))
+            turn.state = ANSWERED  # from here on the request's thread may start no ECR call
+            physical_id, note = _what_it_made(turn)
+            body = self._take(turn, build_body(turn.event, FAILED, TIMEOUT_REASON + note, physical_id, None))
         log.error("the answer is due and ECR has not finished: answering FAILED now")
         self._answer(turn, body)
 
@@ -240,16 +284,21 @@ class ProviderResource(CfnResource):
         return body
 
     def _answer(self, turn: Turn, body: bytes) -> None:
-        self._remember(turn.fingerprint, body)
-        delivery = self._deliver(str(turn.event.get("ResponseURL", "")), body)
-        undo, turn.undo = turn.undo, None
-        if delivery is Delivery.NOT_STORED:
-            self._answers.pop(turn.fingerprint, None)  # a repeat of the request runs afresh
-            if undo is not None:
-                undo()
-        after, turn.after = turn.after, []
-        for work in after:
-            work()
+        try:
+            with self._lock:
+                self._remember(turn.fingerprint, body)
+            delivery = self._deliver(turn, body)
+            undo, turn.undo = turn.undo, None
+            if delivery is Delivery.NOT_STORED:
+                with self._lock:
+                    self._answers.pop(turn.fingerprint, None)  # a repeat of the request runs afresh
+                if undo is not None:
+                    undo()
+            after, turn.after = turn.after, []
+            for work in after:
+                work()
+        finally:
+            turn.delivered.set()
 
     def _answer_envelope(self, turn: Turn, checked: envelope.Envelope) -> None:
         """A request whose envelope is not CloudFormation's: nothing is done; a Delete is still
@@ -259,24 +308,17 @@ class ProviderResource(CfnResource):
         log.warning("not a CloudFormation request", extra={"problems": checked.problems})
         with self._lock:
             body = self._take(turn, build_body(turn.event, status, reason, None, None))
-        if not checked.response_url:
-            log.error("the request has no ResponseURL: there is nowhere to answer")
-            return
         self._answer(turn, body)
 
-    def _deliver(self, url: str, body: bytes) -> Delivery:
-        if not url:
+    def _deliver(self, turn: Turn, body: bytes) -> Delivery:
+        url = turn.event.get("ResponseURL")
+        if not isinstance(url, str) or not url:
             log.error("the request has no ResponseURL: there is nowhere to answer")
             return Delivery.NOT_STORED
-        turn = self._turn
-        time_left = turn.waiting_left if turn else (lambda: 5.0)
-        return self._put(url, body, lambda: time_left() - 0.25)
-
-    def _lambda_left(self) -> float:
-        remaining = getattr(self._context, "get_remaining_time_in_millis", None)
-        return float(remaining()) / 1000.0 if callable(remaining) else 0.0
+        return self._put(url, body, lambda: turn.waiting_left() - 0.25)
 
     def _remember(self, fingerprint: str, body: bytes) -> None:
+        """(under the lock)"""
         self._answers[fingerprint] = body
         while len(self._answers) > self._remembered:
             self._answers.popitem(last=False)
@@ -312,8 +354,40 @@ class Watchdog:
                 while self._due is None or self._due > time.monotonic():
                     self._condition.wait(None if self._due is None else self._due - time.monotonic())
                 action, self._due, self._action = self._action, None, None
-            if action is not None:
+            if action is None:
+                continue
+            try:
                 action()
+            except Exception:  # the thread must live on: the next request needs its timeout answer
+                log.exception("the timeout answer failed")
+
+
+def _seconds_left(context: Any) -> Callable[[], float]:
+    """The Lambda's time left, in seconds, read from this request's own context."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return lambda: 0.0
+    return lambda: float(remaining()) / 1000.0
+
+
+def _what_it_made(turn: Turn) -> tuple[str | None, str]:
+    """The timeout answer's id (None: the default one) and what the Reason says of it."""
+    if turn.timeout_answer is None:
+        return None, ""
+    killed_at = datetime.now(UTC) + timedelta(seconds=max(turn.lambda_left(), 0.0))
+    try:
+        return turn.timeout_answer(killed_at)
+    except Exception:  # a bug: the answer still goes out, with the id on record
+        log.exception("could not tell what the request had made")
+        return None, ""
+
+
+def _identifiers(event: Any) -> dict[str, Any]:
+    """What of the event an answer copies and delivers to, whatever the event is."""
+    if not isinstance(event, dict):
+        return {}
+    keys = ("RequestId", "StackId", "LogicalResourceId", "RequestType", "ResponseURL")
+    return {k: v for k, v in event.items() if k in keys and isinstance(v, str)}
 
 
 def _fingerprint(event: dict[str, Any]) -> str:

@@ -16,7 +16,9 @@ from devkit.cloudformation.faults import (
     EcrOutage,
     Fault,
     ForeignRule,
+    FrozenAtReturn,
     HungEcr,
+    KilledAtDeadline,
     LostResponse,
     Quota,
     Redelivered,
@@ -129,7 +131,8 @@ def _for_good(path: Path, add: Add) -> None:
 
 
 def _answers_and_deliveries(path: Path, add: Add) -> None:
-    """The answer's PUT, the deliveries of a request, the watchdog's timeout answer."""
+    """The answer's PUT, the deliveries of a request, the watchdog's timeout answer, and the two
+    moments Lambda takes the process away: the freeze at return, the kill at the deadline."""
     for index in path.requests(ALL):
         add("answer-500-once", f"request{index}", partial(AnswerRetried, index))
         add("answer-stored-late", f"request{index}", partial(AnswerStoredLate, index))
@@ -146,6 +149,13 @@ def _answers_and_deliveries(path: Path, add: Add) -> None:
         add("timeout-fires", f"request{index}-claim", partial(TimeoutFires, index, "claim"))
         if path.plan[index].calls:
             add("timeout-fires", f"request{index}-call1", partial(TimeoutFires, index, "call"))
+        for fault in (KilledAtDeadline, FrozenAtReturn):
+            add(fault.kind, f"request{index}-claim", partial(fault, index, "claim"))
+    # the answer comes due as each forward call goes out, and once ECR took it
+    for n, index, j, _ in path.calls(ONLY_FORWARD):
+        for where in ("sent", "landed"):
+            for fault in (KilledAtDeadline, FrozenAtReturn):
+                add(fault.kind, f"call{n}-{where}", partial(fault, index, where, j))
 
 
 def _conditions(path: Path, add: Add) -> None:

@@ -82,6 +82,12 @@ PATHS = (
             ("answer-403", ADOPTION_KEPT),
             ("timeout-fires", ADOPTION_KEPT),
             ("lost-for-good@call3", ADOPTION_KEPT),
+            # the answer comes due once the Update is on its way or done
+            ("frozen-at-return@call3-sent", ADOPTION_KEPT),
+            ("frozen-at-return@call3-landed", ADOPTION_KEPT),
+            ("frozen-at-return@request0-claim", ADOPTION_KEPT),
+            ("killed-at-deadline@call3-landed", ADOPTION_KEPT),
+            ("killed-at-deadline@request0-claim", ADOPTION_KEPT),
         ),
     ),
     Path(

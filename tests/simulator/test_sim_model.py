@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import http.client
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,10 +20,11 @@ from devkit.cloudformation.events import request
 from devkit.cloudformation.faults import (
     AnswerLost,
     ForeignRule,
+    FrozenAtReturn,
     HungEcr,
+    KilledAtDeadline,
     LostResponse,
     StaleTimeout,
-    TimeoutFires,
 )
 from devkit.cloudformation.invariants import Invariants, Registry
 from devkit.cloudformation.lab import Lab
@@ -170,6 +172,65 @@ def test_a_failed_update_is_rolled_back_to_the_old_properties_with_the_id_on_rec
     assert stack.update({"Cache": B}) == "UPDATE_ROLLBACK_COMPLETE"
     assert lambda_.seen()[1:] == [("Update", "Cache", "a", "b", "a"), ("Update", "Cache", "a", "a", "b")]
     assert [i.phase for i in stack.operation] == [FORWARD, ROLLBACK]
+
+
+def test_a_failed_update_that_answered_another_id_is_rolled_back_with_it_then_it_is_deleted(
+    receiver: Receiver,
+) -> None:
+    """CloudFormation records the id even of a FAILED Update (aws/aws-cdk#13527, #30012): the
+    rollback sends it, and the cleanup deletes it once the rollback answered another."""
+
+    def answer(event: dict[str, Any]) -> dict[str, Any] | None:
+        if event["RequestType"] == "Update" and event["ResourceProperties"]["EcrRepositoryPrefix"] == "b":
+            return {"Status": FAILED, "PhysicalResourceId": "b-maybe", "Reason": "no"}
+        return prefix_ids(event)
+
+    stack, lambda_, _ = stack_with(receiver, answer)
+    stack.create({"Cache": A})
+
+    assert stack.update({"Cache": B}) == "UPDATE_ROLLBACK_COMPLETE"
+    assert lambda_.seen()[1:] == [
+        ("Update", "Cache", "a", "b", "a"),
+        ("Update", "Cache", "b-maybe", "a", "b"),
+        ("Delete", "Cache", "b-maybe", "b", None),
+    ]
+    assert stack.resources["Cache"].physical_id == "a"
+
+
+def test_an_answer_still_on_its_way_when_the_function_returns_does_not_count_and_is_reported(
+    receiver: Receiver,
+) -> None:
+    """Lambda freezes the environment as soon as the function returns: a PUT another thread makes
+    after that moment is a violation, and CloudFormation acts as if it never came."""
+    late: list[threading.Thread] = []
+
+    class ReturnsEarly(ScriptedLambda):
+        def invoke(self, event: dict[str, Any], context: LambdaContext) -> int:
+            self.events.append(event)
+            body = {
+                "StackId": event["StackId"],
+                "RequestId": event["RequestId"],
+                "LogicalResourceId": event["LogicalResourceId"],
+                "Status": SUCCESS,
+                "PhysicalResourceId": event["ResourceProperties"]["EcrRepositoryPrefix"],
+            }
+            late.append(threading.Thread(target=put, args=(event["ResponseURL"], json.dumps(body).encode())))
+            return context.get_remaining_time_in_millis()
+
+    class JoinAfterReturn(Hooks):
+        def after(self, index: int, delivery: int) -> None:
+            for thread in late:
+                thread.start()
+                thread.join()
+            late.clear()
+
+    ledger = Ledger()
+    stack = Stack(ReturnsEarly(prefix_ids), receiver, ledger, hooks=JoinAfterReturn())
+
+    stack.create({"Cache": A})
+
+    assert stack.history[0].taken is None  # CloudFormation heard nothing
+    assert any("still on the way" in v for v in ledger.violations)
 
 
 def test_a_replacement_then_a_failure_elsewhere_rolls_back_with_the_new_id_then_cleans_it_up(
@@ -391,14 +452,33 @@ def test_without_the_stacks_status_a_take_over_by_update_is_reported(
     assert any("without AdoptExisting" in v for v in lab.ledger.violations)
 
 
-def test_without_the_claim_a_timeout_answer_before_it_orphans_a_rule_and_is_reported(
+def test_a_timeout_answer_that_names_nothing_orphans_a_rule_when_the_process_dies_and_is_reported(
     lab: Lab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(type(lab.app.resource), "claim", lambda self: True)  # never takes the answer
+    """As crhelper answers (and this provider did): the timeout answer carries an id no rollback
+    can act on, and the undo planned on the request's thread never runs."""
+    monkeypatch.setattr(type(lab.app.resource), "if_timed_out", lambda self, answer: None)
 
-    run(lab, by_name("create"), TimeoutFires(0, "claim"))
+    run(lab, by_name("create"), KilledAtDeadline(0, "landed", 1))
 
     assert any("an orphan" in v for v in lab.ledger.violations)
+
+
+def test_a_function_that_returns_before_its_timeout_answer_was_delivered_is_reported(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resource = type(lab.app.resource)
+    finish = resource._finish
+
+    def no_wait(self: Any, turn: Any, event: Any) -> None:
+        turn.delivered.set()  # as if the delivery were over: the function returns at once
+        finish(self, turn, event)
+
+    monkeypatch.setattr(resource, "_finish", no_wait)
+
+    run(lab, by_name("create"), FrozenAtReturn(0, "landed", 1))
+
+    assert any("still on the way" in v for v in lab.ledger.violations)
 
 
 def test_a_stale_timeout_that_answers_the_next_request_is_reported(
