@@ -4,9 +4,16 @@ project's Runtime API (runtime_api.py) on 127.0.0.1.
 
 A `RuntimeContainer` is one function instance. Its first invocation starts a process (a cold
 start: the handler module is imported); later ones reuse it (warm) for as long as it lives.
-At an invocation's deadline a process still working is killed with SIGKILL, as Lambda stops
-a sandbox that timed out, and the next invocation starts a new process (cold again). So does
-one after the process exited or failed to start (an init error).
+The two moments Lambda takes the process away are kept as Lambda keeps them:
+
+- when the function has returned and the runtime asks for its next event with none queued,
+  the process (its whole group) is stopped with SIGSTOP, and its traffic to the ResponseURL,
+  which runs through a `ResponseLink` with a small latency, is held; the next event thaws
+  both (SIGCONT). A sandbox closed while frozen is retired: what the link held is lost. Each
+  result says how many answers were still on their way when the function returned.
+- at an invocation's deadline a process still working is killed with SIGKILL, and the next
+  invocation starts a new process (cold again). So does one after the process exited or
+  failed to start (an init error).
 
 Each invocation's result holds the runtime's answer (/response or /error) and every log
 record written while it ran: the telemetry frames of awslambdaric's root log handler, and the
@@ -26,6 +33,7 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -33,6 +41,7 @@ from typing import Any
 
 from devkit.aws_lambda.log_capture import LogCapture, LogRecord
 from devkit.aws_lambda.runtime_api import Invocation, RuntimeApi
+from devkit.aws_lambda.sandbox_link import ResponseLink
 
 ROOT = Path(__file__).resolve().parents[2]
 RIC_VENV = ROOT / ".venv-ric"
@@ -68,6 +77,9 @@ class InvocationResult:
     # the answer's arrival at the Runtime API (0.0: none), for timing against other clocks
     spawned_at: float = 0.0
     answered_at: float = 0.0
+    # exchanges with the ResponseURL still on their way when the function returned (Lambda froze
+    # them with the environment: CloudFormation gets them late, or never)
+    in_flight_at_return: int = 0
 
     def answer(self) -> Any:
         """The posted body as JSON (None when there is none)."""
@@ -75,11 +87,16 @@ class InvocationResult:
 
 
 class _Sandbox:
-    """One runtime process, its Runtime API and its log capture."""
+    """One runtime process, its Runtime API, its log capture and its link to the ResponseURL."""
 
-    def __init__(self, python: Path, handler: str, task_root: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self, python: Path, handler: str, task_root: Path, env: dict[str, str], link: ResponseLink | None
+    ) -> None:
         self._cond = threading.Condition()
         self._windows: dict[int, list[LogRecord]] = {}  # n -> records before the n-th GET /next
+        self._in_flight: dict[int, int] = {}  # n -> exchanges on the way at the n-th GET /next
+        self.link = link
+        self.frozen = False
         self.exited = False
         self._ended = False
         self.api = RuntimeApi(on_next=self._at_next, on_change=self._notify).start()
@@ -118,9 +135,27 @@ class _Sandbox:
         records = self.capture.drain()  # the runtime is idle: all it wrote is in the pipes
         if number == 1:
             self.init_s = time.monotonic() - self.started_at
+        in_flight = self._freeze() if number > 1 and not self.api.pending() else 0
         with self._cond:
             self._windows[number] = records
+            self._in_flight[number] = in_flight
             self._cond.notify_all()
+
+    def _freeze(self) -> int:
+        """No event is queued: Lambda freezes the environment. What was still on its way."""
+        in_flight = self.link.freeze() if self.link is not None else 0
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGSTOP)
+        self.frozen = True
+        return in_flight
+
+    def thaw(self) -> None:
+        if self.frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGCONT)
+            self.frozen = False
+        if self.link is not None:
+            self.link.thaw()
 
     def _watch(self) -> None:
         self.process.wait()
@@ -132,6 +167,7 @@ class _Sandbox:
         cold = self.served == 0
         self.served += 1
         number = self.served
+        self.thaw()
         self.api.queue(invocation)
         status = self._wait_for_answer(invocation)
         ended_at = invocation.answered_at or time.monotonic()
@@ -157,11 +193,15 @@ class _Sandbox:
             duration_s=ended_at - invocation.received_at if invocation.received_at else 0.0,
             spawned_at=self.started_at if cold else 0.0,
             answered_at=invocation.answered_at,
+            in_flight_at_return=self._in_flight.get(number + 1, 0),
         )
 
     def _end(self) -> None:
-        """The process is gone (or being killed): collect the rest of its output."""
+        """The process is gone (or being killed): collect the rest of its output; what its link
+        to the ResponseURL held is lost with it."""
         self._ended = True
+        if self.link is not None:
+            self.link.retire()
         self.process.wait()
         rest = self.capture.finish()
         self.api.close()
@@ -205,6 +245,9 @@ class RuntimeContainer:
 
     `env` is the process's whole environment (environment.runtime_environment), less
     AWS_LAMBDA_RUNTIME_API and _LAMBDA_TELEMETRY_LOG_FD, which each process gets its own of.
+    `response_latency_s` is the link's latency to the ResponseURL each way (None: no link, the
+    function reaches the URL directly; the benchmark times the answer itself); `on_answer_sent`
+    is called whenever the function opens a connection to its ResponseURL.
     """
 
     def __init__(
@@ -215,8 +258,12 @@ class RuntimeContainer:
         timeout_s: float,
         function_arn: str,
         python: Path | None = None,
+        response_latency_s: float | None = 0.02,
+        on_answer_sent: Callable[[], None] | None = None,
     ) -> None:
         self.task_root = task_root
+        self.response_latency_s = response_latency_s
+        self.on_answer_sent = on_answer_sent
         self.env = env
         self.handler = handler
         self.timeout_s = timeout_s
@@ -236,8 +283,16 @@ class RuntimeContainer:
         if self._sandbox is None or not self._sandbox.alive:
             if self._sandbox is not None:
                 self._sandbox.close()
-            self._sandbox = _Sandbox(self.python, self.handler, self.task_root, self.env)
+            link = (
+                None
+                if self.response_latency_s is None
+                else ResponseLink(self.response_latency_s, self.on_answer_sent)
+            )
+            self._sandbox = _Sandbox(self.python, self.handler, self.task_root, self.env, link)
             self.processes += 1
+        link = self._sandbox.link
+        if link is not None and isinstance(event, dict) and isinstance(event.get("ResponseURL"), str):
+            event = {**event, "ResponseURL": link.route(event["ResponseURL"])}
         invocation = Invocation(
             event=raw if raw is not None else json.dumps(event).encode(),
             timeout_s=self.timeout_s if timeout_s is None else timeout_s,

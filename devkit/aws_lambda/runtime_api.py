@@ -122,6 +122,11 @@ class RuntimeApi:
         host, port = self._server.server_address[:2]
         return f"{host!s}:{port}"
 
+    def pending(self) -> bool:
+        """Whether an invocation is queued for the runtime."""
+        with self._cond:
+            return bool(self._queue)
+
     def queue(self, invocation: Invocation) -> Invocation:
         """Queue an invocation for the runtime's next GET /next."""
         with self._cond:

@@ -796,11 +796,10 @@ class Bench:
         return self.results
 
     def start_clients(self, receiver: Any) -> None:
-        """This process's ECR client, the receiver's arrival times, and two secrets."""
+        """This process's ECR client, the receiver (it notes each answer's arrival), two secrets."""
         import boto3
 
         self.receiver = receiver
-        _timestamp_answers(receiver)
         self.control = Control(self.url)
         self.ecr = boto3.client("ecr")
         secrets: Any = boto3.client("secretsmanager")
@@ -813,7 +812,7 @@ class Bench:
     def arrival(self, url: str) -> float | None:
         """When the receiver got the (first) answer PUT to `url` (time.monotonic())."""
         path = url.split(str(self.receiver.port), 1)[1]
-        return next((r["t"] for r in list(self.receiver.requests) if r["path"] == path), None)
+        return next((r["at"] for r in list(self.receiver.requests) if r["path"] == path), None)
 
     # cold start ---------------------------------------------------------------------------------
 
@@ -953,7 +952,7 @@ class Bench:
         worker.start()
         result = parent.recv()
         worker.join()
-        arrivals = {r["path"]: r["t"] for r in self.receiver.requests}
+        arrivals = {r["path"]: r["at"] for r in self.receiver.requests}
         for sample in [*result["samples"], *result["errors"]]:
             if sample["url"].startswith("https:"):
                 if self.tls.count(sample["url"]) != 1:
@@ -1177,17 +1176,6 @@ class Bench:
         self.results["stacks"] = stack_ops.measure(rounds, self.say)
 
 
-def _timestamp_answers(receiver: Any) -> None:
-    """Have the receiver note when each answer arrives (time.monotonic(): system-wide on Linux)."""
-
-    class Timed(list[Json]):
-        def append(self, item: Json) -> None:
-            item["t"] = time.monotonic()
-            super().append(item)
-
-    receiver.requests = Timed()
-
-
 def machine() -> Json:
     model = "unknown"
     with contextlib.suppress(OSError):
@@ -1234,7 +1222,19 @@ def main() -> None:
     parser.add_argument(
         "--report-only", type=Path, metavar="JSON", help="only write the report of saved results"
     )
+    parser.add_argument(
+        "--timeout-answer",
+        action="store_true",
+        help="only the timeout answer, from the moment it is due to S3's reply, with Lambda's "
+        "freeze modelled (--runs of it); prints it",
+    )
+    parser.add_argument("--runs", type=int, default=5, help="runs of --timeout-answer (5)")
     args = parser.parse_args()
+    if args.timeout_answer:
+        from devkit.bench import timeout_answer
+
+        timeout_answer.main(args.runs)
+        return
     if args.quick:
         args.cold_runs = min(args.cold_runs, 3)
     if args.package_only:

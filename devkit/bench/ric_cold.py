@@ -82,7 +82,10 @@ class ColdStarts:
         self, task_root: Path, handler: str, extra: dict[str, str] | None = None
     ) -> RuntimeContainer:
         env = self.environment(task_root, extra)
-        return RuntimeContainer(task_root, env, handler, float(self.config.timeout_s), FUNCTION_ARN)
+        # no link to the ResponseURL: the answer's own time is what is measured
+        return RuntimeContainer(
+            task_root, env, handler, float(self.config.timeout_s), FUNCTION_ARN, response_latency_s=None
+        )
 
     def handler(self, floor: bool) -> str:
         return FLOOR_HANDLER if floor else self.config.handler

@@ -38,6 +38,7 @@ class Receiver:
                             "raw": raw,
                             "status": status,
                             "stalled": bool(stall),  # stored, but the client saw no response
+                            "at": time.monotonic(),  # when it was stored
                         }
                     )
                 if stall:  # stored; the response comes too late for the client (bounded)

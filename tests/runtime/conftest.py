@@ -82,7 +82,12 @@ class Functions:
         return self._kept[key]
 
     def fresh(
-        self, log_level: str = "INFO", region: str | None = REGION, ecr_endpoint: str | None = None
+        self,
+        log_level: str = "INFO",
+        region: str | None = REGION,
+        ecr_endpoint: str | None = None,
+        response_latency_s: float = 0.02,
+        on_answer_sent: Callable[[], None] | None = None,
     ) -> RuntimeContainer:
         config = environment.function_config({"LogLevel": log_level})
         env = environment.runtime_environment(
@@ -94,7 +99,15 @@ class Functions:
             runtime_bin=RIC_VENV / "bin",
             extra={"AWS_ENDPOINT_URL_ECR": ecr_endpoint or self.server.url},
         )
-        return RuntimeContainer(self.task_root, env, config.handler, float(config.timeout_s), FUNCTION_ARN)
+        return RuntimeContainer(
+            self.task_root,
+            env,
+            config.handler,
+            float(config.timeout_s),
+            FUNCTION_ARN,
+            response_latency_s=response_latency_s,
+            on_answer_sent=on_answer_sent,
+        )
 
     def close(self) -> None:
         for container in self._kept.values():
@@ -129,10 +142,13 @@ def invoke(
     timeout_s: float | None = None,
     url: str | None = None,
 ) -> Outcome:
-    """Invoke with a fresh ResponseURL on `receiver` (or `url`); the answers it got."""
+    """Invoke with a fresh ResponseURL on `receiver` (or `url`); the answers it got. Whatever
+    the test is about, the function must not return with its answer still on the way (Lambda
+    freezes the environment then: devkit.aws_lambda.ric)."""
     url = url or receiver.url()
     sent = {**event, "ResponseURL": url}
     result = container.invoke(sent, timeout_s=timeout_s)
+    assert result.in_flight_at_return == 0, "the function returned with its answer still on the way"
     answers = receiver.answers(url) if url.startswith(f"http://127.0.0.1:{receiver.port}/") else []
     return Outcome(sent, result, answers)
 

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 
 from devkit.aws_lambda.emulator_server import EmulatorServer
+from devkit.aws_lambda.endpoints import HungEndpoint, WithholdingProxy
 from devkit.cloudformation.events import request
 from devkit.cloudformation.receiver import Receiver
 from tests.conftest import check_protocol
 from tests.runtime.conftest import Functions, invoke
-from tests.runtime.endpoints import HungEndpoint, WithholdingProxy
 
 TIMEOUT_S = 6.0
 # The slow-ECR test's: the provider's own read timeout (6 s) must come well after the deadline,

@@ -20,14 +20,24 @@ from devkit.aws_lambda.local_invoke import move_to_account, use_secrets
 from devkit.aws_lambda.log_capture import FrameDecoder, LineDecoder, decode_frame_type
 from devkit.aws_lambda.ric import RIC_VENV, RuntimeContainer, ric_python
 from devkit.aws_lambda.runtime_api import Invocation, RuntimeApi
+from devkit.cloudformation.receiver import Receiver
 from tests.runtime.conftest import CREDENTIALS
 
 STUB = """
-import logging, os, threading
+import http.client, logging, os, threading, urllib.parse
 log = logging.getLogger("stub")
 print("importing the stub")
 if os.environ.get("STUB_BREAK_IMPORT"):
     raise ImportError("the stub was told not to load")
+answering = []
+
+def answer(url, sent):
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.netloc, timeout=10)
+    connection.request("PUT", parts.path + "?" + parts.query, body=b"{}", headers={"Content-Type": ""})
+    sent.set()
+    connection.getresponse().read()
+    connection.close()
 
 def lambda_handler(event, context):
     log.warning("invocation %s", event["n"])
@@ -36,6 +46,14 @@ def lambda_handler(event, context):
         raise ValueError("the stub raised")
     if event.get("block"):
         threading.Event().wait()  # never returns: only the deadline ends it
+    if event.get("answer"):  # on a thread of its own; the function returns once it is sent, or
+        sent = threading.Event()  # with "wait", once S3 replied
+        answering.append(threading.Thread(target=answer, args=(event["ResponseURL"], sent)))
+        answering[-1].start()
+        sent.wait()
+    if event.get("wait"):
+        for thread in answering:
+            thread.join()
     return {
         "n": event["n"],
         "pid": os.getpid(),
@@ -59,7 +77,7 @@ def stub_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def stub_container(root: Path, **extra: str) -> RuntimeContainer:
+def stub_container(root: Path, latency_s: float = 0.02, **extra: str) -> RuntimeContainer:
     try:
         python = ric_python()
     except FileNotFoundError as error:
@@ -74,7 +92,9 @@ def stub_container(root: Path, **extra: str) -> RuntimeContainer:
         runtime_bin=RIC_VENV / "bin",
         extra=extra,
     )
-    return RuntimeContainer(root, env, config.handler, 30.0, FUNCTION_ARN, python=python)
+    return RuntimeContainer(
+        root, env, config.handler, 30.0, FUNCTION_ARN, python=python, response_latency_s=latency_s
+    )
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +164,33 @@ def test_the_process_is_killed_at_the_deadline_and_the_next_invocation_is_cold(
     after = stub.invoke({"n": 32})
     assert after.status == "response" and after.cold and after.pid != warm.pid
     assert texts(after.init_logs) == ["importing the stub"]
+
+
+def process_state(pid: int) -> str:
+    """R, S, T (stopped) ... as /proc/<pid>/stat gives it."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def test_an_idle_sandbox_is_frozen_and_an_answer_on_its_way_then_is_reported(
+    stub_root: Path, receiver: Receiver
+) -> None:
+    """Lambda freezes the environment once the function returned and no event is queued: the
+    process stops, and its traffic to the ResponseURL (0.2 s away here) is held. An answer sent
+    by a thread that was still at it is reported; the next event thaws it and it goes on; a
+    sandbox retired while frozen loses it."""
+    waited_url, early_url, retired_url = receiver.url(), receiver.url(), receiver.url()
+    with stub_container(stub_root, latency_s=0.2) as container:
+        waited = container.invoke({"n": 50, "ResponseURL": waited_url, "answer": True, "wait": True})
+        early = container.invoke({"n": 51, "ResponseURL": early_url, "answer": True})
+        assert process_state(early.pid) == "T"  # frozen
+        assert receiver.raw(early_url) == []  # held in the frozen sandbox
+        thawed = container.invoke({"n": 52, "wait": True})  # thaws it; waits for that answer
+        retired = container.invoke({"n": 53, "ResponseURL": retired_url, "answer": True})
+    assert waited.in_flight_at_return == 0 and len(receiver.raw(waited_url)) == 1
+    assert early.in_flight_at_return == 1
+    assert thawed.in_flight_at_return == 0 and len(receiver.raw(early_url)) == 1
+    assert retired.in_flight_at_return == 1
+    assert receiver.raw(retired_url) == []  # retired while frozen: it never left
 
 
 def test_a_handler_that_cannot_load_is_an_init_error(stub_root: Path) -> None:

@@ -1,6 +1,7 @@
 """Endpoints on 127.0.0.1 that misbehave, for the deadline tests: one that accepts connections
 and never answers (a hung ECR, a hung ResponseURL), and a proxy to the ECR emulator that lets a
-call through but withholds its response (ECR slower than the time left)."""
+call through but withholds its response (ECR slower than the time left): for ever, until told
+to let it go, or trickling it one byte at a time (so that no read timeout ever fires)."""
 
 from __future__ import annotations
 
@@ -92,15 +93,22 @@ class HungEndpoint:
 
 class WithholdingProxy:
     """Forwards every call to `upstream` (so ECR does it), but the response of the first
-    `withhold` calls of `operation` never comes back: ECR slower than any deadline."""
+    `withhold` calls of `operation` is held: it never comes back (`how` "never"), comes back
+    once `release()` is called ("released"), or comes one byte every `trickle_s` seconds
+    ("trickle"; a read timeout restarts with every byte), the rest at once when released."""
 
-    def __init__(self, upstream: str, operation: str, withhold: int = 1) -> None:
+    def __init__(
+        self, upstream: str, operation: str, withhold: int = 1, how: str = "never", trickle_s: float = 0.5
+    ) -> None:
         parts = urlsplit(upstream)
         self._upstream = parts.netloc
         self.operation = operation
         self.left = withhold
+        self.how = how
+        self.trickle_s = trickle_s
         self.withheld: list[str] = []  # the operations whose response was kept back
-        self._release = threading.Event()
+        self.released = threading.Event()  # ("released") let the held responses go
+        self._closed = threading.Event()
         self._lock = threading.Lock()
         proxy = self
 
@@ -122,16 +130,33 @@ class WithholdingProxy:
                     if hold:
                         proxy.left -= 1
                         proxy.withheld.append(operation)
-                if hold:
-                    proxy._release.wait()  # until the test ends: the caller gives up first
+                if hold and proxy.how == "never":
+                    proxy._closed.wait()  # until the test ends: the caller gives up first
                     return
-                self.send_response(answer.status)
-                for key, value in answer.getheaders():
-                    if key.lower() not in ("content-length", "transfer-encoding", "connection"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                if hold and proxy.how == "released":
+                    proxy.released.wait()
+                head = [f"HTTP/1.1 {answer.status} {answer.reason}"]
+                head += [
+                    f"{key}: {value}"
+                    for key, value in answer.getheaders()
+                    if key.lower() not in ("content-length", "transfer-encoding", "connection")
+                ]
+                head.append(f"Content-Length: {len(payload)}")
+                whole = ("\r\n".join(head) + "\r\n\r\n").encode() + payload
+                if not (hold and proxy.how == "trickle"):
+                    self.wfile.write(whole)
+                    return
+                for n in range(len(whole)):  # one byte at a time: each well within a read timeout
+                    rest = proxy.released.wait(proxy.trickle_s)  # (at once when released)
+                    if proxy._closed.is_set():
+                        return
+                    try:
+                        self.wfile.write(whole[n:] if rest else whole[n : n + 1])
+                        self.wfile.flush()
+                    except OSError:
+                        return
+                    if rest:
+                        return
 
             def log_message(self, format: str, *args: Any) -> None:
                 return
@@ -144,8 +169,12 @@ class WithholdingProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
+    def release(self) -> None:
+        self.released.set()
+
     def close(self) -> None:
-        self._release.set()
+        self._closed.set()
+        self.released.set()
         self._server.shutdown()
         self._server.server_close()
 
