@@ -324,6 +324,27 @@ def test_the_function_reaches_cloudformation_and_reads_the_stack_status(stacks: 
     assert seen(probe, deleted) == [("Delete", "A", "probe-a2", "DELETE_IN_PROGRESS")]
 
 
+def test_a_failed_update_that_answers_another_id_is_rolled_back_with_the_id_on_record(
+    stacks: Stacks, probe: Probe
+) -> None:
+    """CloudFormation records the PhysicalResourceId even of a FAILED Update: the rollback's
+    Update carries it, and once that answers another id the cleanup Deletes it (seen in the
+    field: aws/aws-cdk#13527 and #30012, where a failed update's id became the log stream's name
+    and was then sent to onDelete). MiniStack ignores it: the rollback carries the id on record
+    and nothing deletes the failed one. The provider's FAILED answers are safe on both
+    (docs/reference.md, "Time"); the lifecycle simulator models CloudFormation."""
+    name = stacks.name("probe-failed-id")
+    stacks.create(name, probe_template({"A": {"Id": "a1"}}))
+    failed = stacks.update(name, probe_template({"A": {"Id": "a9", "Fail": "true"}}))
+    assert failed.status == "UPDATE_ROLLBACK_COMPLETE"
+    assert seen(probe, failed) == [
+        ("Update", "A", "probe-a1", "UPDATE_IN_PROGRESS"),  # answered FAILED with probe-a9
+        # departure: CloudFormation sends probe-a9 here, then a Delete of probe-a9
+        ("Update", "A", "probe-a1", "UPDATE_ROLLBACK_IN_PROGRESS"),
+    ]
+    stacks.delete(name)
+
+
 def test_what_list_stack_resources_says_mid_operation(stacks: Stacks, probe: Probe) -> None:
     """CloudFormation lists the resource being created (CREATE_IN_PROGRESS, no physical id) and
     shows UPDATE_IN_PROGRESS during its update. MiniStack: not listed while created; during an

@@ -57,6 +57,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         f"{len(TALLY.faults)} kinds of fault), {TALLY.requests} CloudFormation requests, "
         f"{TALLY.checks} invariant checks, {TALLY.violations} violations"
     )
+    kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(TALLY.faults.items()))
+    terminalreporter.write_line(f"lifecycle simulator: scenarios per kind of fault: {kinds}")
     from tests.simulator.cases import EXCLUDED
 
     terminalreporter.write_line(
