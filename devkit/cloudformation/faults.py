@@ -18,9 +18,11 @@ after ECR took the call (a 5xx or a read timeout after the change was made); ECR
 visible; validation failing; the rule quota; drift; another owner's rule at a new prefix, as
 the template asks or not; the answer's PUT refused, answered 5xx, answered 403, or stored but
 answered too late; a request delivered twice (warm, cold, and cold after CloudFormation recorded
-the first answer); the watchdog's thread descheduled so that the timeout answer goes out at
-any point of the answer path, or a stale one during the next request; two faults in one
-scenario (a failed step, then a fault during the rollback it causes).
+the first answer); the answer coming due at any point of the answer path, so that the watchdog's
+timeout answer goes out there, or a stale one during the next request; the two moments Lambda
+takes the process away: killed at the deadline right after the timeout answer (no undo runs),
+and frozen at return while the watchdog's own thread still sends it; two faults in one scenario
+(a failed step, then a fault during the rollback it causes).
 """
 
 from __future__ import annotations
@@ -537,79 +539,7 @@ class Redelivered(Fault):
         return f"request {self.index} delivered twice ({where})"
 
 
-@dataclass
-class TimeoutFires(Fault):
-    """The answer of request `index` comes due at `where`, and the watchdog's thread runs the
-    timeout answer then: just before its `call`th ECR call ("call"), or just before the
-    request's thread claims the answer ("claim"). CloudFormation acts on the timeout answer."""
-
-    index: int
-    where: str
-    call: int = 1
-    kind: ClassVar[str] = "timeout-fires"
-    advice: ClassVar[str | None] = "ran out of time"
-
-    def before(self, index: int, delivery: int) -> None:
-        if index != self.index:
-            return
-        if self.where == "call":
-            first = self.lab.handler_calls + self.call
-
-            def fire(number: int) -> None:
-                if number == first:
-                    self.lab.answer_due()
-
-            self.lab.listeners.append(fire)
-        else:
-            resource = self.lab.app.resource
-            claim = type(resource).claim
-
-            def late_claim() -> bool:
-                self.lab.answer_due()
-                return bool(claim(resource))
-
-            resource.claim = late_claim
-
-    def after(self, index: int, delivery: int) -> None:
-        if index == self.index:
-            self.lab.listeners.clear()
-            self.lab.app.resource.__dict__.pop("claim", None)
-
-    def expect(self, path: Path) -> str:
-        return FAILURE
-
-    @property
-    def label(self) -> str:
-        where = f"before call {self.call}" if self.where == "call" else "before the claim"
-        return f"timeout answer of request {self.index} {where}"
-
-
-@dataclass
-class StaleTimeout(Fault):
-    """The timeout the previous request armed fires late, during request `index`'s first ECR
-    call: it belongs to that request and must change nothing of this one."""
-
-    index: int
-    kind: ClassVar[str] = "stale-timeout"
-    duration: ClassVar[str] = TRANSIENT
-
-    def before(self, index: int, delivery: int) -> None:
-        if index != self.index or not self.lab.armed:
-            return
-        stale = self.lab.armed[-1]
-        first = self.lab.handler_calls + 1
-        self.lab.listeners.append(lambda number: stale() if number == first else None)
-
-    def after(self, index: int, delivery: int) -> None:
-        if index == self.index:
-            self.lab.listeners.clear()
-
-    @property
-    def label(self) -> str:
-        return f"a stale timeout during request {self.index}"
-
-
-# -- the two moments Lambda takes the process away ------------------------------------------------
+# -- the answer coming due, and the two moments Lambda takes the process away ------------------
 
 
 def _at(lab: Lab, where: str, call: int, run: Callable[[], None]) -> None:
@@ -638,17 +568,67 @@ def _at_label(where: str, call: int) -> str:
 
 
 @dataclass
-class KilledAtDeadline(Fault):
+class TimeoutFires(Fault):
+    """The answer of request `index` comes due at `where` (see `_at`: "sent" or "claim"), and the
+    watchdog's thread runs the timeout answer then. CloudFormation acts on the timeout answer."""
+
+    index: int
+    where: str
+    call: int = 1
+    kind: ClassVar[str] = "timeout-fires"
+    advice: ClassVar[str | None] = "ran out of time"
+
+    def before(self, index: int, delivery: int) -> None:
+        if index == self.index:
+            _at(self.lab, self.where, self.call, self.lab.answer_due)
+
+    def after(self, index: int, delivery: int) -> None:
+        if index == self.index:
+            self.lab.listeners.clear()
+            self.lab.landed.clear()
+            self.lab.app.resource.__dict__.pop("claim", None)
+
+    def expect(self, path: Path) -> str:
+        return FAILURE
+
+    @property
+    def label(self) -> str:
+        return f"timeout answer {_at_label(self.where, self.call)} of request {self.index}"
+
+
+@dataclass
+class StaleTimeout(Fault):
+    """The timeout the previous request armed fires late, during request `index`'s first ECR
+    call: it belongs to that request and must change nothing of this one."""
+
+    index: int
+    kind: ClassVar[str] = "stale-timeout"
+    duration: ClassVar[str] = TRANSIENT
+
+    def before(self, index: int, delivery: int) -> None:
+        if index != self.index or not self.lab.armed:
+            return
+        stale = self.lab.armed[-1]
+        first = self.lab.handler_calls + 1
+        self.lab.listeners.append(lambda number: stale() if number == first else None)
+
+    def after(self, index: int, delivery: int) -> None:
+        if index == self.index:
+            self.lab.listeners.clear()
+
+    @property
+    def label(self) -> str:
+        return f"a stale timeout during request {self.index}"
+
+
+@dataclass
+class KilledAtDeadline(TimeoutFires):
     """At `where` of request `index` (see `_at`) the call outlives the time left: the answer
     comes due and the watchdog sends the timeout answer, then the deadline comes and Lambda
     kills the process, so nothing the request's thread planned after that point runs (no undo).
     CloudFormation's rollback, with the id that answer carried, must leave no rule behind."""
 
-    index: int
-    where: str
-    call: int = 1
     kind: ClassVar[str] = "killed-at-deadline"
-    advice: ClassVar[str | None] = "ran out of time"
 
     def before(self, index: int, delivery: int) -> None:
         if index == self.index:
@@ -658,17 +638,8 @@ class KilledAtDeadline(Fault):
         self.lab.answer_due()
         self.lab.kill()
 
-    def after(self, index: int, delivery: int) -> None:
-        if index == self.index:
-            self.lab.listeners.clear()
-            self.lab.landed.clear()
-            self.lab.app.resource.__dict__.pop("claim", None)
-
     def stops(self, index: int) -> bool:
         return index == self.index
-
-    def expect(self, path: Path) -> str:
-        return FAILURE
 
     def verify(self, lab: Lab, stack: Stack, ops: list[str]) -> None:
         lab.ledger.check(lab.lambda_.killed > 0, f"{self.label}: the process was never killed")

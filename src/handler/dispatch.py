@@ -101,7 +101,7 @@ class Dispatcher:
         for prefix in journal.outstanding(besides=_on_record(event)):
             removed = ecr.remove(prefix)
             if removed:
-                journal.removed.append(prefix)
+                journal.removed_again(prefix)
             journal.did(f"{'removed' if removed else 'could NOT remove'} '{prefix}': {because}")
             log.warning(
                 "removed a rule CloudFormation will never own" if removed else "could not remove a rule",

@@ -99,6 +99,11 @@ class Journal:
             if unsure is not None:
                 self.unsure.append((asked, unsure))
 
+    def removed_again(self, prefix: str) -> None:
+        """The rule this request made under `prefix` is gone again."""
+        with self._lock:
+            self.removed.append(prefix)
+
     def outstanding(self, besides: str = "") -> list[str]:
         """The rules this request made and has not removed, but the one named `besides`."""
         with self._lock:
@@ -451,7 +456,7 @@ def _remove_unchecked(prefix: str, ecr: Rules, journal: Journal, undo: str) -> s
             "rollback deletes it (if it is still there after the rollback, delete it: aws ecr "
             f"delete-pull-through-cache-rule --ecr-repository-prefix {prefix})."
         )
-    journal.removed.append(prefix)
+    journal.removed_again(prefix)
     journal.did(undo)
     return f" The provider {undo}."
 

@@ -148,7 +148,7 @@ def _answers_and_deliveries(path: Path, add: Add) -> None:
         add("answer-403", f"request{index}", partial(AnswerLost, index, "403"))
         add("timeout-fires", f"request{index}-claim", partial(TimeoutFires, index, "claim"))
         if path.plan[index].calls:
-            add("timeout-fires", f"request{index}-call1", partial(TimeoutFires, index, "call"))
+            add("timeout-fires", f"request{index}-call1", partial(TimeoutFires, index, "sent"))
         for fault in (KilledAtDeadline, FrozenAtReturn):
             add(fault.kind, f"request{index}-claim", partial(fault, index, "claim"))
     # the answer comes due as each forward call goes out, and once ECR took it
