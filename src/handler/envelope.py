@@ -37,11 +37,6 @@ class Envelope:
         value = self.event.get("RequestType")
         return value if isinstance(value, str) else ""
 
-    @property
-    def response_url(self) -> str:
-        value = self.event.get("ResponseURL")
-        return value if isinstance(value, str) else ""
-
 
 def check(event: Any) -> Envelope:
     """The event without crhelper's keys (and a Create without an id of its own), and one
@@ -120,6 +115,4 @@ def _missing(event: Mapping[str, Any], name: str) -> str:
     if name not in event:
         return "missing"
     value = event[name]
-    if value is None or value == SET_ASIDE:
-        return "null" if value is None else SET_ASIDE
-    return f"{shown(value)} ({json_kind(value)})"
+    return "null" if value is None else f"{shown(value)} ({json_kind(value)})"

@@ -252,8 +252,7 @@ class ProviderResource(CfnResource):
         with self._lock:
             if turn is not self._turn or turn.state != OPEN:
                 return  # armed for another request, or the request's thread answers itself
-            turn.state = ANSWERED  # from here on the request's thread may start no ECR call
-            physical_id, note = _what_it_made(turn)
+            physical_id, note = _what_it_made(turn)  # closes the request's journal to new creates
             body = self._take(turn, build_body(turn.event, FAILED, TIMEOUT_REASON + note, physical_id, None))
         log.error("the answer is due and ECR has not finished: answering FAILED now")
         self._answer(turn, body)
@@ -277,7 +276,8 @@ class ProviderResource(CfnResource):
     # -- answering ----------------------------------------------------------------------------
 
     def _take(self, turn: Turn, body: bytes) -> bytes:
-        """Mark the turn answered with `body` (under the lock: whoever takes it, answers)."""
+        """Mark the turn answered with `body` (under the lock: whoever takes it, answers; from
+        then on the request's thread may start no ECR call, its answer_left being 0)."""
         turn.state = ANSWERED
         sent = json.loads(body)
         turn.sent = {k: sent.get(k) for k in ("Status", "Reason", "PhysicalResourceId")}
