@@ -6,7 +6,9 @@ ValidatePullThroughCacheRule to moto's ECR, in-process (``mock_aws``) and in ser
 mode (``python -m ecr_ptc_emulator.server``). State lives on moto's ECR backend of
 each account and Region, so it is reset with it (every ``mock_aws`` starts empty).
 
-``rules()``, ``calls()`` and ``faults()`` let tests look inside and inject failures.
+``rules()``, ``calls()`` and ``faults()`` let tests look inside and inject failures;
+``teach_upstream()`` adds an upstream registry this botocore's model does not list (a kind and
+its host), as if ECR had added it since, to one account and Region (reset with its rules).
 Test tooling only: never ship it in the Lambda.
 """
 
@@ -16,11 +18,11 @@ from typing import Any
 
 from moto.ecr.models import ecr_backends
 
-from .backend import OPERATIONS, State, state_of
+from .backend import OPERATIONS, State, state_of, teach
 from .faults import Faults
 from .responses import install
 
-__all__ = ["OPERATIONS", "Faults", "backdate", "calls", "faults", "install", "rules"]
+__all__ = ["OPERATIONS", "Faults", "backdate", "calls", "faults", "install", "rules", "teach_upstream"]
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -63,3 +65,17 @@ def backdate(
 def faults(account_id: str = DEFAULT_ACCOUNT, region: str = DEFAULT_REGION) -> Faults:
     """The fault injection settings of this account and Region."""
     return _state(account_id, region).faults
+
+
+def teach_upstream(
+    kind: str,
+    host: str,
+    needs_credential: bool = False,
+    account_id: str = DEFAULT_ACCOUNT,
+    region: str = DEFAULT_REGION,
+) -> None:
+    """From now on this account and Region's ECR caches ``host`` as the upstream registry
+    ``kind``: CreatePullThroughCacheRule infers ``kind`` from ``host`` and accepts it as
+    ``upstreamRegistry``; with ``needs_credential`` it refuses a rule for ``kind`` without a
+    credentialArn. Raises ValueError for a kind the model lists or a host already known."""
+    teach(_state(account_id, region), kind, host, needs_credential)

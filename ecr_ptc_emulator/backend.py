@@ -3,6 +3,7 @@
 import base64
 import binascii
 import copy
+import functools
 import re
 import threading
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.loaders import create_loader
 from moto.secretsmanager.models import secretsmanager_backends
 
 from . import secrets
@@ -44,10 +46,21 @@ _HOSTS = {
     "registry.gitlab.com": "gitlab-container-registry",
     "cgr.dev": "chainguard",
 }
-_HOST_PATTERNS = (
-    (re.compile(r"[a-z0-9]+\.azurecr\.io"), "azure-container-registry"),
-    (re.compile(r"[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?"), "ecr"),
-)
+
+
+@functools.cache
+def _host_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The hosts of a kind that has many: an Azure registry's, and a private ECR registry's in
+    any AWS partition, ``<account>.dkr.ecr.<region>.<suffix>``, with the DNS suffix of each
+    partition botocore's partition data lists (read on first use: importing the emulator logs
+    nothing)."""
+    partitions = create_loader().load_data("partitions")["partitions"]
+    suffixes = sorted({str(p["outputs"]["dnsSuffix"]).lower() for p in partitions})
+    ecr = re.compile(rf"[0-9]{{12}}\.dkr\.ecr\.[a-z0-9-]+\.(?:{'|'.join(map(re.escape, suffixes))})")
+    return ((re.compile(r"[a-z0-9]+\.azurecr\.io"), "azure-container-registry"), (ecr, "ecr"))
+
+
+_KIND_SHAPE = "UpstreamRegistry"  # the model's enum of upstream registry kinds
 _ATTRIBUTE = "_ecr_ptc_state"  # on the ECR backend, so BaseBackend.reset() drops it
 _STATE_LOCK = threading.Lock()
 
@@ -61,6 +74,8 @@ class State:
     rules: dict[str, Params] = field(default_factory=dict)
     calls: list[tuple[str, Params]] = field(default_factory=list)
     faults: Faults = field(default_factory=Faults)
+    upstreams: dict[str, str] = field(default_factory=dict)  # taught: host (lowercase) -> kind
+    secret_kinds: set[str] = field(default_factory=set)  # taught kinds that need a credential
     lock: threading.RLock = field(default_factory=threading.RLock)
 
 
@@ -73,6 +88,25 @@ def state_of(backend: Any) -> State:
         return state  # type: ignore[no-any-return]
 
 
+def teach(state: State, kind: str, host: str, needs_credential: bool) -> None:
+    """Make ``state``'s ECR cache ``host`` as the upstream registry ``kind``, one the model does not
+    list; with ``needs_credential`` a rule for ``kind`` must name a secret (the last teaching of
+    ``kind`` decides). A kind the model lists, or a host already inferred, is refused."""
+    if not kind or not host:
+        raise ValueError("kind and host must not be empty")
+    if kind in _model_kinds():
+        raise ValueError(f"{kind!r} is an upstream registry botocore's model already lists")
+    known = _inferred(host.lower(), {})
+    if known is not None:
+        raise ValueError(f"{host!r} is already the host of the upstream registry {known!r}")
+    with state.lock:
+        state.upstreams[host.lower()] = kind
+        if needs_credential:
+            state.secret_kinds.add(kind)
+        else:
+            state.secret_kinds.discard(kind)
+
+
 def handle(backend: Any, operation: str, params: Params) -> Params:
     """Record the call, apply faults, validate, then run ``operation``; return its output."""
     state = state_of(backend)
@@ -80,7 +114,7 @@ def handle(backend: Any, operation: str, params: Params) -> Params:
         state.calls.append((operation, copy.deepcopy(params)))
         state.faults.check(operation)
         lost = state.faults.loses(operation)
-        validate(operation, params)
+        validate(operation, params, {_KIND_SHAPE: sorted(set(state.upstreams.values()))})
         registry_id = params.get("registryId", backend.account_id)
         if registry_id != backend.account_id:
             raise InvalidParameterException(
@@ -120,7 +154,7 @@ class _Context:
 
 def _create(ctx: _Context, p: Params) -> Params:
     prefix = canonical(p["ecrRepositoryPrefix"])
-    upstream = _upstream_registry(p["upstreamRegistryUrl"], p.get("upstreamRegistry"))
+    upstream = _upstream_registry(p["upstreamRegistryUrl"], p.get("upstreamRegistry"), ctx.state.upstreams)
     upstream_prefix = p.get("upstreamRepositoryPrefix")
     if upstream != "ecr":
         for name in ("customRoleArn", "upstreamRepositoryPrefix"):
@@ -132,7 +166,8 @@ def _create(ctx: _Context, p: Params) -> Params:
         raise InvalidParameterException(
             "upstreamRepositoryPrefix can be set only when ecrRepositoryPrefix is not ROOT"
         )
-    if upstream in NEEDS_SECRET and p.get("credentialArn") is None:
+    needs_secret = upstream in NEEDS_SECRET or upstream in ctx.state.secret_kinds
+    if needs_secret and p.get("credentialArn") is None:
         raise UnsupportedUpstreamRegistryException(
             "The specified upstream registry requires authentication. Specify a valid Secrets Manager ARN"
         )
@@ -233,11 +268,23 @@ def canonical(prefix: str) -> str:
     return prefix if prefix == ROOT else prefix.rstrip("/")
 
 
-def _upstream_registry(url: str, given: str | None) -> str:
-    host = url.lower()
-    inferred = _HOSTS.get(host) or next(
-        (name for pattern, name in _HOST_PATTERNS if pattern.fullmatch(host)), None
+def _model_kinds() -> list[str]:
+    """The upstream registry kinds this botocore's ECR model lists."""
+    shape = operation_model("CreatePullThroughCacheRule").input_shape.members["upstreamRegistry"]
+    return list(shape.enum)
+
+
+def _inferred(host: str, taught: dict[str, str]) -> str | None:
+    """The upstream registry kind of ``host`` (lowercase), built in or ``taught``; None if neither."""
+    return (
+        _HOSTS.get(host)
+        or taught.get(host)
+        or next((name for pattern, name in _host_patterns() if pattern.fullmatch(host)), None)
     )
+
+
+def _upstream_registry(url: str, given: str | None, taught: dict[str, str]) -> str:
+    inferred = _inferred(url.lower(), taught)
     if given is not None and inferred not in (None, given):
         raise UnsupportedUpstreamRegistryException(
             f"The upstream registry URL '{url}' does not belong to the registry '{given}'"

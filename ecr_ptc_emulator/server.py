@@ -11,6 +11,8 @@ server (account and Region default to 123456789012 / us-east-1):
     POST /_ecr_ptc/faults  {"action": "fail" | "lose_response" | "throttle" | "hide_secret_for" |
                             "validation_result" | "clear", <its keyword arguments>,
                             "account_id": ..., "region": ...}
+    POST /_ecr_ptc/upstreams  {"kind": ..., "host": ..., "needs_credential": false,
+                               "account_id": ..., "region": ...}   (teach_upstream)
     GET  /_ecr_ptc/calls?account_id=...&region=...
     GET  /_ecr_ptc/rules?account_id=...&region=...
 
@@ -34,7 +36,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from . import DEFAULT_ACCOUNT, DEFAULT_REGION, calls, faults, install, rules, secrets
+from . import DEFAULT_ACCOUNT, DEFAULT_REGION, calls, faults, install, rules, secrets, teach_upstream
 
 CONTROL_PATH = "/_ecr_ptc/"
 _ACTIONS = ("fail", "lose_response", "throttle", "hide_secret_for", "validation_result", "clear")
@@ -74,6 +76,9 @@ class ControlMiddleware:
                 raise ValueError(f"unknown action {action!r}; expected one of {_ACTIONS}")
             target = faults(kwargs.pop("account_id", DEFAULT_ACCOUNT), kwargs.pop("region", DEFAULT_REGION))
             getattr(target, action)(**kwargs)
+            return {"ok": True}
+        if request.method == "POST" and route == "upstreams":
+            teach_upstream(**dict(json.loads(request.get_data())))
             return {"ok": True}
         raise KeyError(f"no control route {request.method} {request.path}")
 

@@ -2,6 +2,7 @@
 ``1 validation error detected: Value 'X' at 'field' failed to satisfy constraint: ...``."""
 
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from moto.core.utils import get_service_model
@@ -21,8 +22,15 @@ def operation_model(operation: str) -> Any:
     return get_service_model("ecr").operation_model(operation)
 
 
-def validate(operation: str, params: dict[str, Any]) -> None:
-    """Raise ValidationException listing every constraint of the model ``params`` break."""
+def validate(
+    operation: str, params: dict[str, Any], enum_extras: Mapping[str, Sequence[str]] | None = None
+) -> None:
+    """Raise ValidationException listing every constraint of the model ``params`` break.
+
+    ``enum_extras``: values an enum shape accepts besides the model's, by shape name (the
+    upstream registry kinds taught to one backend).
+    """
+    extras = enum_extras or {}
     shape = operation_model(operation).input_shape
     problems = [
         f"Value null at '{name}' failed to satisfy constraint: Member must not be null"
@@ -35,14 +43,14 @@ def validate(operation: str, params: dict[str, Any]) -> None:
             continue
         problems += [
             f"Value '{_show(value)}' at '{name}' failed to satisfy constraint: {violation}"
-            for violation in _violations(name, value, member)
+            for violation in _violations(name, value, member, extras)
         ]
     if problems:
         count = f"{len(problems)} validation error{'s' if len(problems) > 1 else ''}"
         raise ValidationException(f"{count} detected: {'; '.join(problems)}")
 
 
-def _violations(name: str, value: Any, shape: Any) -> list[str]:
+def _violations(name: str, value: Any, shape: Any, extras: Mapping[str, Sequence[str]]) -> list[str]:
     expected = _TYPES.get(shape.type_name)
     if expected and (not isinstance(value, expected) or (expected is int and value is True)):
         raise AnyError("SerializationException", f"Unexpected value type at '{name}'")
@@ -56,10 +64,12 @@ def _violations(name: str, value: Any, shape: Any) -> list[str]:
     if "pattern" in meta and not re.fullmatch(meta["pattern"], value):
         found.append(f"Member must satisfy regular expression pattern: {meta['pattern']}")
     enum = getattr(shape, "enum", None)
+    if enum:
+        enum = [*enum, *extras.get(shape.name, ())]
     if enum and value not in enum:
         found.append(f"Member must satisfy enum value set: [{', '.join(enum)}]")
     if shape.type_name == "list":
-        inner = {v: None for item in value for v in _violations(name, item, shape.member)}
+        inner = {v: None for item in value for v in _violations(name, item, shape.member, extras)}
         if inner:
             found.append(f"Member must satisfy constraint: [{', '.join(inner)}]")
     return found

@@ -344,6 +344,14 @@ class MiniStack:
         with urllib.request.urlopen(request, timeout=10):
             pass
 
+    def ecr_teach_upstream(self, kind: str, host: str, needs_credential: bool = False) -> None:
+        """Make the emulator's ECR cache one more upstream (ecr_ptc_emulator.teach_upstream)."""
+        body = {"kind": kind, "host": host, "needs_credential": needs_credential}
+        body.update(account_id=self.account, region=self.region)
+        request = urllib.request.Request(f"{self.ecr_url}/_ecr_ptc/upstreams", data=json.dumps(body).encode())
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
     def ecr(self) -> Any:
         """A boto3 ECR client for the emulator itself (what a user's `aws ecr` would reach)."""
         if "ecr" not in self._clients:

@@ -1,15 +1,31 @@
 """CreatePullThroughCacheRule."""
 
+import re
 from datetime import datetime
 from typing import Any
 
 import boto3
 import pytest
+from botocore.loaders import create_loader
 
 import ecr_ptc_emulator
 from tests.emulator.emulator_support import ACCOUNT, REGION
 
 PREFIX_PATTERN = r"^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$"
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-eusc", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f")
+
+
+def partition_ecr_hosts() -> list[Any]:
+    """An ECR host in a Region of each partition botocore's partition data lists, by partition id."""
+    cases = []
+    for partition in create_loader().load_data("partitions")["partitions"]:
+        region = next(r for r in partition["regions"] if re.match(partition["regionRegex"], r))
+        host = f"{ACCOUNT}.dkr.ecr.{region}.{partition['outputs']['dnsSuffix']}"
+        cases.append(pytest.param(host, id=partition["id"]))
+    return cases
+
+
+PARTITION_ECR_HOSTS = partition_ecr_hosts()
 
 
 @pytest.mark.parametrize(
@@ -49,6 +65,32 @@ def test_registries_that_need_a_secret(ecr: Any, secret_arn: str, url: str, regi
     )
     assert out["upstreamRegistry"] == registry
     assert ecr_ptc_emulator.rules()["cache"]["credentialArn"] == secret_arn
+
+
+def test_every_partition_has_a_case() -> None:
+    assert set(PARTITIONS) <= {case.id for case in PARTITION_ECR_HOSTS}
+
+
+@pytest.mark.parametrize("url", PARTITION_ECR_HOSTS)
+def test_ecr_host_of_each_partition_is_inferred(ecr: Any, url: str) -> None:
+    out = ecr.create_pull_through_cache_rule(ecrRepositoryPrefix="cache", upstreamRegistryUrl=url.upper())
+    assert out["upstreamRegistry"] == "ecr"
+    assert ecr_ptc_emulator.rules()["cache"]["upstreamRepositoryPrefix"] == "ROOT"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.org",
+        f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com.evil",
+        f"{ACCOUNT}.dkr.ecr.{REGION}.ic.gov",
+        f"{ACCOUNT}.dkr.ecr.{REGION}.amazonawsXcom",
+        f"1234.dkr.ecr.{REGION}.amazonaws.eu",
+    ],
+)
+def test_ecr_host_outside_every_partition_is_unsupported(ecr: Any, url: str) -> None:
+    with pytest.raises(ecr.exceptions.UnsupportedUpstreamRegistryException):
+        ecr.create_pull_through_cache_rule(ecrRepositoryPrefix="cache", upstreamRegistryUrl=url)
 
 
 def test_output_holds_the_model_members(ecr: Any) -> None:

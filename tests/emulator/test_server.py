@@ -81,6 +81,47 @@ def test_server_mode(server_url: str) -> None:
     e.value.close()
 
 
+def test_upstreams_route_teaches_the_server(server_url: str) -> None:
+    ecr = boto3.client("ecr", region_name=REGION, endpoint_url=server_url, config=NO_RETRIES)
+    with pytest.raises(ecr.exceptions.UnsupportedUpstreamRegistryException):
+        ecr.create_pull_through_cache_rule(
+            ecrRepositoryPrefix="acme", upstreamRegistryUrl="registry.acme.example"
+        )
+
+    body = {"kind": "acme", "host": "registry.acme.example", "needs_credential": True, "region": REGION}
+    assert http(f"{server_url}/_ecr_ptc/upstreams", body) == {"ok": True}
+    with pytest.raises(ecr.exceptions.UnsupportedUpstreamRegistryException) as e:
+        ecr.create_pull_through_cache_rule(
+            ecrRepositoryPrefix="acme", upstreamRegistryUrl="registry.acme.example"
+        )
+    assert "requires authentication" in e.value.response["Error"]["Message"]
+    http(f"{server_url}/_ecr_ptc/upstreams", {"kind": "acme", "host": "registry.acme.example"})
+    out = ecr.create_pull_through_cache_rule(
+        ecrRepositoryPrefix="acme", upstreamRegistryUrl="registry.acme.example", upstreamRegistry="acme"
+    )
+    assert out["upstreamRegistry"] == "acme"
+    assert http(f"{server_url}/_ecr_ptc/rules")["acme"]["upstreamRegistry"] == "acme"
+
+    west = boto3.client("ecr", region_name="eu-west-1", endpoint_url=server_url, config=NO_RETRIES)
+    with pytest.raises(west.exceptions.ValidationException):
+        west.create_pull_through_cache_rule(
+            ecrRepositoryPrefix="acme", upstreamRegistryUrl="registry.acme.example", upstreamRegistry="acme"
+        )
+
+    for bad in ({"kind": "quay", "host": "quay.example"}, {"host": "registry.acme.example"}, {"colour": 1}):
+        with pytest.raises(urllib.error.HTTPError) as e:
+            http(f"{server_url}/_ecr_ptc/upstreams", bad)
+        assert e.value.code == 400
+        e.value.close()
+
+    with urllib.request.urlopen(urllib.request.Request(f"{server_url}/moto-api/reset", data=b"")):
+        pass
+    with pytest.raises(ecr.exceptions.UnsupportedUpstreamRegistryException):
+        ecr.create_pull_through_cache_rule(
+            ecrRepositoryPrefix="acme", upstreamRegistryUrl="registry.acme.example"
+        )
+
+
 def test_command_line() -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     with subprocess.Popen(
