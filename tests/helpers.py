@@ -16,6 +16,18 @@ PRIVATE_ECR = {
     "EcrRepositoryPrefix": "upstream",
     "UpstreamRegistryUrl": "444455556666.dkr.ecr.us-east-1.amazonaws.com",
 }
+# Every AWS partition botocore knows: one of its Regions, and the DNS suffix of its hosts as AWS
+# documents it (tests/test_partitions.py checks that botocore knows no other partition).
+PARTITIONS = {
+    "aws": ("us-east-1", "amazonaws.com"),
+    "aws-cn": ("cn-north-1", "amazonaws.com.cn"),
+    "aws-us-gov": ("us-gov-west-1", "amazonaws.com"),
+    "aws-eusc": ("eusc-de-east-1", "amazonaws.eu"),
+    "aws-iso": ("us-iso-east-1", "c2s.ic.gov"),
+    "aws-iso-b": ("us-isob-east-1", "sc2s.sgov.gov"),
+    "aws-iso-e": ("eu-isoe-west-1", "cloud.adc-e.uk"),
+    "aws-iso-f": ("us-isof-south-1", "csp.hci.ic.gov"),
+}
 ROLE_A = "arn:aws:iam::123456789012:role/ecr-ptc-upstream-a"
 ROLE_B = "arn:aws:iam::123456789012:role/ecr-ptc-upstream-b"
 ATTRIBUTES = {

@@ -138,13 +138,13 @@ def test_what_the_provider_reads_from_the_template_is_the_rule_ecr_holds(
         assert spec.effective_upstream_repository_prefix == rule.get("upstreamRepositoryPrefix")
 
 
-def test_the_outputs_give_each_rules_repository_uri_prefix_root_without_a_prefix(
+def test_the_outputs_give_each_rules_repository_uri_prefix_as_the_provider_answers_it(
     ecr: Any, registry: dict[str, dict[str, str]], tmp_path: Path
 ) -> None:
-    body, _ = imported(ecr, tmp_path)
-    host = "${%s.RegistryId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}"
-    assert body["Outputs"]["RootCacheUriPrefix"]["Value"] == {"Fn::Sub": host % "RootCache"}
-    assert body["Outputs"]["QuayCacheUriPrefix"]["Value"] == {"Fn::Sub": host % "QuayCache" + "/${QuayCache}"}
+    body, _ = imported(ecr, tmp_path)  # the provider's attribute: right in every partition
+    outputs = body["Outputs"]
+    assert outputs["RootCacheUriPrefix"]["Value"] == {"Fn::GetAtt": ["RootCache", "RepositoryUriPrefix"]}
+    assert outputs["QuayCacheUriPrefix"]["Value"] == {"Fn::GetAtt": ["QuayCache", "RepositoryUriPrefix"]}
 
 
 def test_the_template_as_written(ecr: Any, tmp_path: Path) -> None:
@@ -202,10 +202,10 @@ Resources:
 Outputs:
   RootCacheUriPrefix:
     Description: 'Where the rule ''ROOT'' caches: pull <this>/<upstream repository>:<tag>'
-    Value: !Sub '${RootCache.RegistryId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}'
+    Value: !GetAtt 'RootCache.RepositoryUriPrefix'
   TeamEcrCacheUriPrefix:
     Description: 'Where the rule ''team/ecr'' caches: pull <this>/<upstream repository>:<tag>'
-    Value: !Sub '${TeamEcrCache.RegistryId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/${TeamEcrCache}'
+    Value: !GetAtt 'TeamEcrCache.RepositoryUriPrefix'
 """
 
 

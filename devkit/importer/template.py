@@ -1,7 +1,8 @@
 """The CloudFormation template that adopts the rules: one Custom::PullThroughCacheRule each,
 AdoptExisting "true", the provider's ServiceToken imported from its stack's export, this
-account's secrets and roles as parameters, and each rule's repository URI prefix as an output.
-Written as YAML with the short tags (!Ref, !Sub), readable by devkit.cloudformation.templates."""
+account's secrets and roles as parameters, and each rule's repository URI prefix (its
+RepositoryUriPrefix attribute) as an output. Written as YAML with the short tags (!Ref, !Sub,
+!GetAtt), readable by devkit.cloudformation.templates."""
 
 from __future__ import annotations
 
@@ -48,10 +49,9 @@ def template(declared: Sequence[Declared], account: str, region: str, retain: bo
             resource.update(DeletionPolicy="Retain", UpdateReplacePolicy="Retain")
         resource["Properties"] = properties
         resources[rule.logical_id] = resource
-        host = f"${{{rule.logical_id}.RegistryId}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}"
-        outputs[f"{rule.logical_id}UriPrefix"] = {
+        outputs[f"{rule.logical_id}UriPrefix"] = {  # the provider's, right in every partition
             "Description": f"Where the rule '{rule.prefix}' caches: pull <this>/<upstream repository>:<tag>",
-            "Value": {"Fn::Sub": host if rule.is_root else f"{host}/${{{rule.logical_id}}}"},
+            "Value": {"Fn::GetAtt": [rule.logical_id, "RepositoryUriPrefix"]},
         }
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
@@ -73,6 +73,8 @@ def _mapping(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.Node:
             return dumper.represent_scalar("!Ref", value)
         if key == "Fn::Sub" and isinstance(value, str):
             return dumper.represent_scalar("!Sub", value)
+        if key == "Fn::GetAtt" and isinstance(value, list) and len(value) == 2:
+            return dumper.represent_scalar("!GetAtt", ".".join(value))
     return dumper.represent_mapping("tag:yaml.org,2002:map", data)
 
 

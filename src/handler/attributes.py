@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from handler.partitions import dns_suffix
 from handler.properties import ROOT, RuleSpec, canonical_prefix
 from handler.rules import Rule
 
@@ -19,12 +20,11 @@ NAMES = (
     "UpdatedAt",
     "RepositoryUriPrefix",
 )
-# The DNS suffix of ECR's registry hosts, by partition (the function's ARN names it).
-DNS_SUFFIX = {"aws-cn": "amazonaws.com.cn"}
 
 
 def registry_host(registry_id: str, region: str, partition: str) -> str:
-    return f"{registry_id}.dkr.ecr.{region}.{DNS_SUFFIX.get(partition, 'amazonaws.com')}"
+    """The host images are pulled from: <account>.dkr.ecr.<region>.<the partition's DNS suffix>."""
+    return f"{registry_id}.dkr.ecr.{region}.{dns_suffix(partition)}"
 
 
 def attributes(asked: RuleSpec, rule: Rule, account_id: str, region: str, partition: str) -> dict[str, str]:

@@ -14,6 +14,7 @@ from handler.attributes import attributes
 from handler.deadline import Deadline
 from handler.ecr import EcrRules
 from handler.errors import ProviderError
+from handler.partitions import partition_of
 from handler.properties import InvalidProperties, RuleSpec, is_rule_id, parse
 from handler.resource import ProviderResource
 from handler.response import FAILED, SUCCESS, failed_create_id, shorten
@@ -176,12 +177,13 @@ def _parse_or_none(properties: Mapping[str, Any] | None) -> RuleSpec | None:
 
 
 def _location(context: Any) -> tuple[str, str, str]:
-    """(account, Region, partition) of the provider, from the function's ARN (the Region and the
-    aws partition from the environment when the context has no ARN)."""
+    """(account, Region, partition) of the provider, from the function's ARN (the Region from
+    the environment, and its partition, when the context has no ARN)."""
     parts = str(getattr(context, "invoked_function_arn", "") or "").split(":")
     if len(parts) > 4:
         return parts[4], parts[3], parts[1]
-    return "", os.environ.get("AWS_REGION", ""), "aws"
+    region = os.environ.get("AWS_REGION", "")
+    return "", region, partition_of(region)
 
 
 def _visible(properties: Any) -> Any:
