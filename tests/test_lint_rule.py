@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfn_lint_ptc import check, schema
+from cfn_lint_ptc import check, schema, warnings
 from cfn_lint_ptc.values import COMPUTED, sent
 
 from handler.contract import json_schema
@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "tools" / "cfn-lint-ptc"
 LINT = ROOT / "tests" / "lint"
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
-RULE = "E9101"
+RULE = "E9101"  # what the provider refuses
+LEFT_TO_ECR = "W9101"  # what it leaves to ECR: an upstream this version does not know
 
 
 # ---------------------------------------------------------------------------------------
@@ -71,6 +72,9 @@ def test_the_package_offers_the_contracts_checks_and_schema_without_cfn_lint() -
     assert problem.property == "UpstreamRegistryUrl"
     assert problem.message.endswith("write 'registry-1.docker.io'.")
     assert check({"EcrRepositoryPrefix": "hub"}, {"UpstreamRegistryUrl", "CredentialArn"}) == []
+    unknown = {"EcrRepositoryPrefix": "hub", "UpstreamRegistryUrl": "registry.example.dev"}
+    assert check(unknown) == []
+    assert [w.property for w in warnings(unknown)] == ["UpstreamRegistryUrl"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -152,9 +156,9 @@ def lint(installed: Path, *paths: Path, cwd: Path = ROOT, append: bool = True) -
     return findings
 
 
-def ours(findings: list[dict[str, Any]]) -> list[tuple[int, str]]:
+def ours(findings: list[dict[str, Any]], rule: str = RULE) -> list[tuple[int, str]]:
     return sorted(
-        (f["Location"]["Start"]["LineNumber"], f["Message"]) for f in findings if f["Rule"]["Id"] == RULE
+        (f["Location"]["Start"]["LineNumber"], f["Message"]) for f in findings if f["Rule"]["Id"] == rule
     )
 
 
@@ -192,27 +196,58 @@ def test_every_example_template_is_clean(installed: Path) -> None:
     assert findings == [], json.dumps(findings, indent=1)
 
 
-def announced(path: Path) -> list[tuple[int, str]]:
-    """(line, text) of every `# E9101: text` comment of a template."""
+def announced(path: Path, rule: str) -> list[tuple[int, str]]:
+    """(line, text) of every `# <rule>: text` comment of a template."""
     found = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if match := re.search(rf"# {RULE}: (.+)$", line):
+        if match := re.search(rf"# {rule}: (.+)$", line):
             found.append((number, match[1]))
     return found
 
 
 @pytest.mark.tools
-def test_each_class_of_mistake_is_found_at_its_line(installed: Path) -> None:
+@pytest.mark.parametrize(("rule", "at_least"), [(RULE, 25), (LEFT_TO_ECR, 3)])
+def test_each_class_of_mistake_is_found_at_its_line(installed: Path, rule: str, at_least: int) -> None:
     template = LINT / "mistakes.yaml"
-    expected = announced(template)
-    found = ours(lint(installed, template))
+    expected = announced(template, rule)
+    found = ours(lint(installed, template), rule)
     unmatched = list(found)
     for line, text in expected:
         hits = [f for f in unmatched if f[0] == line and text in f[1]]
         assert len(hits) == 1, f"line {line}: expected one finding with {text!r}; found {found}"
         unmatched.remove(hits[0])
     assert unmatched == [], f"findings no comment announces: {unmatched}"
-    assert len(expected) >= 25
+    assert len(expected) >= at_least
+
+
+@pytest.mark.tools
+def test_an_upstream_this_version_does_not_know_is_a_warning_that_need_not_fail_the_build(
+    installed: Path, tmp_path: Path
+) -> None:
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        "Resources:\n"
+        "  Cache:\n"
+        "    Type: Custom::PullThroughCacheRule\n"
+        "    Properties:\n"
+        "      ServiceToken: !ImportValue ecr-ptc-provider-ServiceToken\n"
+        "      EcrRepositoryPrefix: artifactory\n"
+        "      UpstreamRegistryUrl: registry.example.dev\n",
+        encoding="utf-8",
+    )
+    cfn_lint = require_tool("cfn-lint")
+    base = [cfn_lint, "--format", "json", "--append-rules=cfn_lint_ptc.rules"]
+
+    warned = run([*base, "--", template], ROOT, installed)
+    passed = run([*base, "--non-zero-exit-code", "error", "--", template], ROOT, installed)
+
+    assert warned.returncode == 4, shown(warned)  # cfn-lint's bit for warnings, not 2 (errors)
+    ((rule, level, message),) = [
+        (f["Rule"]["Id"], f["Level"], f["Message"]) for f in json.loads(warned.stdout)
+    ]
+    assert (rule, level) == (LEFT_TO_ECR, "Warning")
+    assert message.startswith("UpstreamRegistryUrl 'registry.example.dev' is not an upstream this provider")
+    assert passed.returncode == 0, shown(passed)
 
 
 @pytest.mark.tools

@@ -7,7 +7,16 @@ import json
 
 import pytest
 
-from handler.properties import InvalidProperties, RuleSpec, canonical_prefix, is_rule_id, parse
+from handler.properties import (
+    InvalidProperties,
+    RuleSpec,
+    canonical_prefix,
+    check,
+    is_rule_id,
+    parse,
+    warnings,
+)
+from tests.helpers import PARTITIONS
 
 SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf"
 TOKEN = "arn:aws:lambda:us-east-1:123456789012:function:provider"
@@ -105,7 +114,8 @@ def test_bad_prefixes_are_explained(prefix: str, expected: str) -> None:
             {**DOCKER, "CredentialArn": SECRET.replace("us-east-1", "eu-west-1")},
             "ECR reads secrets only from the rule's own account and Region",
         ),
-        ({**DOCKER, "UpstreamRegistry": "dockerhub"}, "did you mean 'docker-hub'?"),
+        ({**DOCKER, "UpstreamRegistry": "Docker_Hub"}, "is not an upstream kind: did you mean 'docker-hub'?"),
+        ({**DOCKER, "UpstreamRegistry": "dockerhub"}, "set UpstreamRegistry to 'docker-hub' or leave it out"),
         ({**DOCKER, "UpstreamRegistry": "quay"}, "set UpstreamRegistry to 'docker-hub' or leave it out"),
         (
             {**DOCKER, "CustomRoleArn": "arn:aws:iam::123456789012:role/r"},
@@ -135,10 +145,6 @@ def test_bad_prefixes_are_explained(prefix: str, expected: str) -> None:
         (
             {"EcrRepositoryPrefix": "x1", "UpstreamRegistryUrl": "docker.io", "CredentialArn": SECRET},
             "write 'registry-1.docker.io'",
-        ),
-        (
-            {"EcrRepositoryPrefix": "x1", "UpstreamRegistryUrl": "example.com"},
-            "is not an upstream ECR can cache",
         ),
         ({"EcrRepositoryPrefix": "x1"}, "UpstreamRegistryUrl is required and missing"),
         ({"EcrRepositoryPrefix": "", "UpstreamRegistryUrl": "quay.io"}, "EcrRepositoryPrefix is empty"),
@@ -237,7 +243,8 @@ GHCR_SECRET = SECRET.replace("docker-hub", "ghcr")
                 "UpstreamRegistry": "ecr",
             },
             "UpstreamRegistryUrl 'ecr.example.com' is not an ecr host: a private ECR registry is "
-            "<account>.dkr.ecr.<region>.amazonaws.com (.amazonaws.com.cn in China).",
+            "<account>.dkr.ecr.<region>.<the partition's DNS suffix>, e.g. amazonaws.com, "
+            "amazonaws.com.cn in China, amazonaws.eu in the European Sovereign Cloud.",
         ),
         (
             {**DOCKER, "UpstreamRegistryUrl": "mirror.example.com", "UpstreamRegistry": "docker-hub"},
@@ -271,9 +278,7 @@ def test_an_upstream_registry_given_does_not_unlock_other_hosts(
         ("quay..io", "UpstreamRegistryUrl 'quay..io' is not a host name"),
         ("my_registry.io", "UpstreamRegistryUrl 'my_registry.io' is not a host name"),
         ("a" * 64 + ".io", "is not a host name"),  # a label has at most 63 characters
-        (("a" * 60 + ".") * 4 + "io", "is not an upstream ECR can cache"),
         (("a" * 62 + ".") * 4 + "io", "is 254 characters long; it can be at most 253"),
-        ("example.com", "is not an upstream ECR can cache: ECR caches only public.ecr.aws, quay.io, "),
     ],
 )
 def test_urls_are_host_names_said_with_the_fix(url: str, expected: str) -> None:
@@ -468,7 +473,7 @@ def test_every_problem_is_named_even_when_there_are_many() -> None:
         ("UpstreamRegistryUrl", 254, "is 254 characters long; it can be at most 253"),
         ("CredentialArn", 613, "is 613 characters long; it must be 50 to 612"),
         ("CustomRoleArn", 2049, "is 2049 characters long; it can be at most 2048"),
-        ("UpstreamRegistry", 26, "is not one ECR supports"),
+        ("UpstreamRegistry", 65, "is not an upstream kind: kinds are at most 64 lowercase"),
     ],
 )
 def test_every_length_is_checked_before_any_call(name: str, length: int, expected: str) -> None:
@@ -513,3 +518,112 @@ def test_check_says_nothing_of_computed_values_or_what_depends_on_them() -> None
     assert check({"EcrRepositoryPrefix": "hub", "UpstreamRegistryUrl": "ghcr.io"}, {"CredentialArn"}) == []
     (unknown,) = check({"EcrRepositoryPrefix": "hub", "UpstreamRegistryUrl": "quay.io"}, {"Colour"})
     assert str(unknown).startswith("Unknown property 'Colour'") and unknown.property == "Colour"
+
+
+# ---------------------------------------------------------------------------------------
+# What this version does not know goes to ECR; the mistakes it knows stay refused
+# ---------------------------------------------------------------------------------------
+
+UNKNOWN_HOST = "registry.example.dev"
+KNOWS = "it knows public.ecr.aws, quay.io, registry.k8s.io, registry-1.docker.io, ghcr.io"
+
+
+@pytest.mark.parametrize(
+    ("properties", "said"),
+    [
+        ({"UpstreamRegistryUrl": UNKNOWN_HOST}, [f"UpstreamRegistryUrl '{UNKNOWN_HOST}' is not an upstream"]),
+        (
+            {"UpstreamRegistryUrl": UNKNOWN_HOST, "UpstreamRegistry": "artifactory"},
+            ["UpstreamRegistry 'artifactory' is not a kind", f"UpstreamRegistryUrl '{UNKNOWN_HOST}'"],
+        ),
+        (  # ECR decides whether the new kind takes a role, a credential or an upstream prefix
+            {
+                "UpstreamRegistryUrl": UNKNOWN_HOST,
+                "UpstreamRegistry": "artifactory",
+                "CredentialArn": SECRET,
+                "CustomRoleArn": "arn:aws:iam::123456789012:role/r",
+                "UpstreamRepositoryPrefix": "team",
+            },
+            ["UpstreamRegistry 'artifactory' is not a kind", f"UpstreamRegistryUrl '{UNKNOWN_HOST}'"],
+        ),
+        (
+            {"UpstreamRegistryUrl": UNKNOWN_HOST, "UpstreamRegistry": "dockerhub"},
+            [
+                "UpstreamRegistry 'dockerhub' is not a kind this provider version knows "
+                "(did you mean 'docker-hub'?",
+                f"UpstreamRegistryUrl '{UNKNOWN_HOST}'",
+            ],
+        ),
+    ],
+)
+def test_an_upstream_this_version_does_not_know_is_parsed_as_written_with_a_warning(
+    properties: dict[str, str], said: list[str]
+) -> None:
+    asked = {"EcrRepositoryPrefix": "new-kind", **properties}
+    spec = parse(asked)
+    assert spec.upstream_registry_url == UNKNOWN_HOST
+    assert spec.upstream_registry == properties.get("UpstreamRegistry")
+    assert spec.effective_upstream_registry == properties.get("UpstreamRegistry")
+    assert spec.effective_upstream_repository_prefix == properties.get("UpstreamRepositoryPrefix")
+    found = warnings(asked)
+    assert [w.message[: len(start)] for w, start in zip(found, said, strict=True)] == said
+    for warning in found:
+        assert "it goes to ECR as written, and ECR accepts or refuses it at deploy time." in warning.message
+    assert check(asked) == []
+
+
+def test_the_warning_lists_the_upstreams_this_version_knows() -> None:
+    (warning,) = warnings({"EcrRepositoryPrefix": "x1", "UpstreamRegistryUrl": UNKNOWN_HOST})
+    assert warning.property == "UpstreamRegistryUrl"
+    assert KNOWS in warning.message
+    assert "<account>.dkr.ecr.<region>.amazonaws.com" in warning.message
+
+
+def test_a_computed_url_with_an_unknown_kind_warns_of_the_kind_alone() -> None:
+    asked = {"EcrRepositoryPrefix": "x1", "UpstreamRegistry": "harbor"}
+    (warning,) = warnings(asked, computed={"UpstreamRegistryUrl"})
+    assert warning.property == "UpstreamRegistry"
+    assert check(asked, computed={"UpstreamRegistryUrl"}) == []
+
+
+@pytest.mark.parametrize(
+    ("properties", "expected"),
+    [
+        ({"UpstreamRegistryUrl": "docker.io", "CredentialArn": SECRET}, "write 'registry-1.docker.io'"),
+        ({"UpstreamRegistryUrl": "registry.example.dev/team"}, "has a path: drop the path"),
+        ({"UpstreamRegistryUrl": "Registry.Example.Dev"}, "has capital letters"),
+        (
+            {"UpstreamRegistryUrl": "gitlab.example.com", "UpstreamRegistry": "gitlab-container-registry"},
+            "not a self-hosted GitLab",
+        ),
+        ({"UpstreamRegistryUrl": UNKNOWN_HOST, "UpstreamRegistry": "quay"}, "is not a quay host"),
+        ({"UpstreamRegistryUrl": "quay.io", "UpstreamRegistry": "harbor"}, "which is a quay upstream"),
+        (
+            {"UpstreamRegistryUrl": UNKNOWN_HOST, "CredentialArn": SECRET.replace("pullthroughcache/", "")},
+            "ECR only reads secrets whose name starts with 'ecr-pullthroughcache/'",
+        ),
+        ({"UpstreamRegistryUrl": "ghcr.io"}, "CredentialArn is required for github-container-registry"),
+        ({"UpstreamRegistryUrl": "quay.io", "CustomRoleArn": "arn:aws:iam::123456789012:role/r"}, "only for"),
+    ],
+)
+def test_the_mistakes_this_version_knows_are_still_refused_at_once(
+    properties: dict[str, str], expected: str
+) -> None:
+    found = problems({"EcrRepositoryPrefix": "x1", **properties})
+    assert any(expected in problem for problem in found), found
+
+
+@pytest.mark.parametrize("partition", PARTITIONS)
+def test_a_private_ecr_registry_of_every_partition_is_an_ecr_upstream(partition: str) -> None:
+    region, suffix = PARTITIONS[partition]
+    host = f"444455556666.dkr.ecr.{region}.{suffix}"
+    asked = {
+        "EcrRepositoryPrefix": "upstream",
+        "UpstreamRegistryUrl": host,
+        "UpstreamRegistry": "ecr",
+        "UpstreamRepositoryPrefix": "team",
+        "CustomRoleArn": f"arn:{partition}:iam::123456789012:role/ecr-ptc",
+    }
+    spec = parse(asked)
+    assert spec.effective_upstream_registry == "ecr"
+    assert warnings(asked) == []

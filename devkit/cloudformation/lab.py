@@ -30,6 +30,7 @@ from devkit.cloudformation.stack_api import CUSTOM_TYPE, StackApi
 
 Listener = Callable[[int], None]  # called at each ECR call the handler makes, with its number
 SIBLING_TYPE = "AWS::CloudFormation::WaitConditionHandle"
+NEW_UPSTREAM = ("artifactory", "registry.example.dev")  # (kind, host): see Lab.__init__
 PUT_TIMEOUT_S = 0.3  # how long the answer's PUT waits for S3's response (5 s in the provider)
 
 
@@ -68,6 +69,8 @@ class Lab:
         self.function_timeout_s = 120.0  # the provider's Timeout (template.yaml)
         self.armed: list[Callable[[], None]] = []  # every action the watchdog was armed with
         self.handler_calls = 0  # ECR calls the handler made (also those that never reached ECR)
+        # ECR as it may be after this release: one more upstream, which the provider does not know
+        ecr_ptc_emulator.teach_upstream(*NEW_UPSTREAM, needs_credential=True)
         self.secrets = {
             name: str(
                 secrets.create_secret(

@@ -21,8 +21,9 @@ from handler.calls import (
     default_retryable,
 )
 from handler.errors import EcrError, OutOfTime, ProviderError, RuleAlreadyExists, RuleNotFound
-from handler.properties import RuleSpec
+from handler.properties import RuleSpec, quoted
 from handler.rules import Rule, made_within
+from handler.upstreams import SUPPORTED_URLS, UPSTREAM_REGISTRIES, unknown_to_this_version
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,25 @@ ADVICE: dict[str, str] = {
     "ServerException": "ECR kept failing with a server error: retry the deployment",
 }
 NETWORK_ADVICE = "could not reach ECR: check the provider's network access to ECR and retry"
+# The errors with which ECR refuses an upstream (or its parameters) on create.
+UPSTREAM_REFUSALS = frozenset(
+    {"UnsupportedUpstreamRegistryException", "InvalidParameterException", "ValidationException"}
+)
+
+
+def left_to_ecr_advice(spec: RuleSpec, code: str) -> str | None:
+    """What to do when ECR refuses a rule whose upstream this version does not know (and so did
+    not check): None for another error, or an upstream this version knows."""
+    unknown = unknown_to_this_version(spec.upstream_registry_url, spec.upstream_registry)
+    if code not in UPSTREAM_REFUSALS or not unknown:
+        return None
+    named = " and ".join(f"{name} {quoted(value)}" for name, value in unknown)
+    them = "them" if len(unknown) > 1 else "it"
+    return (
+        f"ECR refused the rule; this provider version does not know its {named}, so ECR checked "
+        f"{them} (ECR's own words follow): correct {them}, or use an upstream ECR caches; this "
+        f"version knows {SUPPORTED_URLS} (UpstreamRegistry {', '.join(UPSTREAM_REGISTRIES)})"
+    )
 
 
 def advice(code: str) -> str:
@@ -129,7 +149,7 @@ class EcrRules:
                 with contextlib.suppress(Unsettled):
                     if (held := settle(error.attempts)) is not None:
                         return Rule.from_api(held)
-            raise _translate(operation, prefix, error) from error
+            raise _translate(operation, prefix, error, left_to_ecr_advice(spec, error.code)) from error
         return Rule.from_api(answer)
 
     def update(self, prefix: str, credential_arn: str | None, custom_role_arn: str | None) -> Rule:
@@ -245,9 +265,10 @@ class EcrRules:
         return retry
 
 
-def _translate(operation: str, prefix: str, error: CallError) -> ProviderError:
-    """ECR's error as the provider's own, with a Reason that says what to do (and, when a lost
-    response's effect could not be read back, that ECR's state is unknown)."""
+def _translate(operation: str, prefix: str, error: CallError, said: str | None = None) -> ProviderError:
+    """ECR's error as the provider's own, with a Reason that says what to do (`said`, or the
+    advice for its code; and, when a lost response's effect could not be read back, that ECR's
+    state is unknown)."""
     unknown = error.attempts.unknown
     if error.code == NOT_ATTEMPTED and not unknown:
         return OutOfTime(
@@ -256,9 +277,8 @@ def _translate(operation: str, prefix: str, error: CallError) -> ProviderError:
             "whichever ends first."
         )
     tried = f" after {error.attempts.count} attempts" if error.attempts.count > 1 else ""
-    reason = (
-        f"{operation} '{prefix}' failed{tried}: {advice(error.code)}. [ECR {error.code}: {error.message}]"
-    )
+    said = said or advice(error.code)
+    reason = f"{operation} '{prefix}' failed{tried}: {said}. [ECR {error.code}: {error.message}]"
     if unknown:
         reason += (
             f" ECR did not confirm whether the call took effect, and '{prefix}' could not be "

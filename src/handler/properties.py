@@ -4,7 +4,10 @@
 Every check the ECR API would make is made here first, and every problem found is reported
 at once, each naming the property, the value and what to write instead: one problem per
 mistake (a value of the wrong type is not also reported missing), every quoted value short
-enough that the whole list fits in the Reason CloudFormation shows.
+enough that the whole list fits in the Reason CloudFormation shows. An upstream this version
+does not know (a host or an UpstreamRegistry outside contract.UPSTREAMS) is no problem: ECR
+adds upstreams between releases, so it goes to ECR as written and ECR decides; `warnings`
+says so, for the lint rule and the CDK construct to show.
 
 `check` also serves the cfn-lint rule (tools/cfn-lint-ptc), which runs a copy of this module,
 contract.py and upstreams.py (written by `./dev contract`): values that intrinsic functions
@@ -27,6 +30,8 @@ from .contract import (
     CREDENTIAL_ARN_PATTERN,
     ECR,
     HOST_MAX,
+    KIND_MAX,
+    KIND_PATTERN,
     MISTAKE_NOTES,
     NAMES,
     PREFIX_MAX,
@@ -44,10 +49,12 @@ from .upstreams import (
     REQUIRES_CREDENTIAL,
     SUPPORTED_URLS,
     UPSTREAM_REGISTRIES,
+    a_kind,
     host_problem,
     infer_upstream_registry,
     is_host_name,
     meant_host,
+    unknown_to_this_version,
 )
 
 __all__ = [
@@ -63,6 +70,7 @@ __all__ = [
     "is_rule_id",
     "parse",
     "quoted",
+    "warnings",
 ]
 
 KNOWN = NAMES
@@ -261,12 +269,19 @@ def check(properties: Mapping[str, Any], computed: Collection[str] = ()) -> list
     return _examine(properties, computed)[0]
 
 
+def warnings(properties: Mapping[str, Any], computed: Collection[str] = ()) -> list[Problem]:
+    """What `properties` leave to ECR that this version cannot check: an upstream host or
+    UpstreamRegistry it does not know. Nothing stops the deploy; ECR accepts or refuses them."""
+    return _examine(properties, computed)[1].warnings
+
+
 @dataclass
 class _Values:
     known: dict[str, str] = field(default_factory=dict)  # valid and set
     flags: dict[str, bool] = field(default_factory=dict)
     unknown: set[str] = field(default_factory=set)  # given, but computed or already reported
     literal: set[str] = field(default_factory=set)  # given as a literal, valid or not, and not empty
+    warnings: list[Problem] = field(default_factory=list)  # left to ECR (see `warnings`)
 
     def given(self, name: str) -> bool:
         return name in self.known or name in self.unknown
@@ -370,7 +385,7 @@ def _check_values(values: _Values, location: tuple[str, str] | None) -> list[Pro
         report(_prefix_problem(BY_NAME["EcrRepositoryPrefix"], prefix), "EcrRepositoryPrefix")
 
     if "UpstreamRegistry" in values.known:
-        report(_registry_problem(values.known["UpstreamRegistry"]), "UpstreamRegistry")
+        report(_kind_problem(values.known["UpstreamRegistry"]), "UpstreamRegistry")
     kinds = _upstream_kinds(values, found)
     kind = kinds[0] if len(kinds) == 1 else None
 
@@ -448,25 +463,48 @@ def _characters(count: int) -> str:
     return "1 character" if count == 1 else f"{count} characters"
 
 
-def _registry_problem(registry: str) -> Problem | None:
-    if registry in UPSTREAM_REGISTRIES:
+def _kind_problem(registry: str) -> Problem | None:
+    """Why `registry` cannot be an UpstreamRegistry, known to this version or not, or None."""
+    if re.fullmatch(KIND_PATTERN, registry) and len(registry) <= KIND_MAX:
         return None
     close = difflib.get_close_matches(registry[:QUOTE_MAX].lower(), UPSTREAM_REGISTRIES, n=1, cutoff=0.5)
     hint = f"did you mean '{close[0]}'? " if close else ""
     return Problem(
-        f"UpstreamRegistry {quoted(registry)} is not one ECR supports: {hint}use one of "
-        f"{', '.join(UPSTREAM_REGISTRIES)}, or leave it out to let ECR infer it from the URL.",
+        f"UpstreamRegistry {quoted(registry)} is not an upstream kind: {hint}kinds are at most "
+        f"{KIND_MAX} lowercase letters and digits, in words joined by '-' (this version knows "
+        f"{', '.join(UPSTREAM_REGISTRIES)}); or leave it out to let ECR infer it from the URL.",
         "UpstreamRegistry",
     )
 
 
+def _left_to_ecr(name: str, value: str) -> Problem:
+    """The warning for a value this version does not know (`name`: UpstreamRegistryUrl or
+    UpstreamRegistry)."""
+    if name == URL:
+        said = f"{URL} {quoted(value)} is not an upstream this provider version knows (it knows "
+        said += f"{SUPPORTED_URLS})"
+    else:
+        close = difflib.get_close_matches(value[:QUOTE_MAX].lower(), UPSTREAM_REGISTRIES, n=1, cutoff=0.5)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        said = (
+            f"{name} {quoted(value)} is not a kind this provider version knows ({hint}it knows "
+            f"{', '.join(UPSTREAM_REGISTRIES)})"
+        )
+    return Problem(f"{said}: it goes to ECR as written, and ECR accepts or refuses it at deploy time.", name)
+
+
 def _upstream_kinds(values: _Values, found: list[Problem]) -> tuple[str, ...]:
-    """The upstream kinds the rule may be for (one, or two when UpstreamRegistry and the URL
-    disagree; none when neither is known), after checking the URL against them: an
-    UpstreamRegistry given must be the URL's kind, and the URL a host ECR accepts for it."""
+    """The upstream kinds this version knows that the rule may be for (one, or two when
+    UpstreamRegistry and the URL disagree; none when neither is known), after checking the URL
+    against them: an UpstreamRegistry given must be the kind of a URL this version knows, and
+    a URL the host this version knows for an UpstreamRegistry given. What this version does not
+    know is left to ECR, with a warning."""
     registry = values.known.get("UpstreamRegistry")
     url = values.known.get(URL)
     if url is None:
+        if registry is not None and registry not in UPSTREAM_REGISTRIES:
+            values.warnings.append(_left_to_ecr("UpstreamRegistry", registry))
+            return ()
         return (registry,) if registry else ()
     host, faults = meant_host(url)
     kinds: tuple[str, ...] = (registry,) if registry else ()
@@ -486,7 +524,7 @@ def _upstream_kinds(values: _Values, found: list[Problem]) -> tuple[str, ...]:
             found.append(
                 Problem(
                     f"UpstreamRegistry {quoted(registry)} does not match {URL} {quoted(url)}, which is "
-                    f"a {inferred} upstream: set UpstreamRegistry to '{inferred}' or leave it out.",
+                    f"{a_kind(inferred)} upstream: set UpstreamRegistry to '{inferred}' or leave it out.",
                     "UpstreamRegistry",
                 )
             )
@@ -503,6 +541,10 @@ def _upstream_kinds(values: _Values, found: list[Problem]) -> tuple[str, ...]:
             problem = _url_shape_problem(url, host, faults)
         else:
             problem = None
+            if registry is None or "UpstreamRegistry" in values.known:  # no mismatch said
+                unknown = unknown_to_this_version(url, registry)
+                values.warnings += [_left_to_ecr(name, value) for name, value in unknown]
+    kinds = tuple(k for k in kinds if k in UPSTREAM_REGISTRIES)
     if problem is not None:
         found.append(problem)
         values.known.pop(URL)

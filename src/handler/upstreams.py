@@ -1,5 +1,6 @@
-"""What ECR knows about upstream registries (the tables are in contract.py): which kind a
-host is, and what is wrong with an UpstreamRegistryUrl, said with the fix."""
+"""The upstream registries this version knows (the tables are in contract.py): which kind a
+host is, what is wrong with an UpstreamRegistryUrl, said with the fix, and what this version
+does not know, which it leaves to ECR (ECR adds upstreams between releases)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ __all__ = [
     "REQUIRES_CREDENTIAL",
     "SUPPORTED_URLS",
     "UPSTREAM_REGISTRIES",
+    "a_kind",
     "host_problem",
     "infer_upstream_registry",
     "is_host_name",
     "meant_host",
+    "unknown_to_this_version",
 ]
 
 UPSTREAM_REGISTRIES: tuple[str, ...] = tuple(u.kind for u in UPSTREAMS)
@@ -64,19 +67,31 @@ def is_host_name(host: str) -> bool:
     return len(host) <= HOST_MAX and re.fullmatch(HOST_PATTERN, host) is not None
 
 
+def unknown_to_this_version(url: str, registry: str | None) -> list[tuple[str, str]]:
+    """(property, value) of what this version does not know in an upstream: an UpstreamRegistry
+    outside its table, an UpstreamRegistryUrl no kind it knows has. ECR decides on them."""
+    unknown = []
+    if registry is not None and registry not in _BY_KIND:
+        unknown.append(("UpstreamRegistry", registry))
+    if infer_upstream_registry(url) is None:
+        unknown.append(("UpstreamRegistryUrl", url))
+    return unknown
+
+
 def host_problem(host: str, registry: str | None) -> str | None:
     """Why ECR would refuse `host` (a well-formed host name) for the UpstreamRegistry `registry`
-    (None: not given, so ECR infers it), or None when it takes it. Said of the host as the
-    rest of a sentence that begins with the property and its value."""
-    if registry is None:
-        if infer_upstream_registry(host) is not None:
-            return None
-        return f"is not an upstream ECR can cache: ECR caches only {SUPPORTED_URLS}"
-    upstream = _BY_KIND[registry]
-    if re.fullmatch(upstream.host_pattern, host):
+    (None: not given, so ECR infers it), or None when it takes it or this version cannot tell
+    (a host no kind it knows has, given no kind or a kind it does not know: ECR decides). Said
+    of the host as the rest of a sentence that begins with the property and its value."""
+    upstream = _BY_KIND.get(registry) if registry is not None else None
+    if upstream is None or re.fullmatch(upstream.host_pattern, host):
         return None
-    article = "an" if registry[0] in "aeiou" else "a"
     if upstream.literal_host is None:  # a pattern of hosts: the note says what they look like
-        return f"is not {article} {registry} host: {upstream.note}"
+        return f"is not {a_kind(upstream.kind)} host: {upstream.note}"
     note = f" ({upstream.note})" if upstream.note else ""
-    return f"is not {article} {registry} host{note}: write '{upstream.literal_host}'"
+    return f"is not {a_kind(upstream.kind)} host{note}: write '{upstream.literal_host}'"
+
+
+def a_kind(kind: str) -> str:
+    """The kind with its article: 'an ecr', 'a quay'."""
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"

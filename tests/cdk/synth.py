@@ -17,13 +17,15 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 
 
-def new_stack(name: str = "Consumer", bootstrap_rule: bool = True, **kwargs: Any) -> cdk.Stack:
-    """A stack of a fresh App, in ACCOUNT and REGION. bootstrap_rule=False: no CDK bootstrap
+def new_stack(
+    name: str = "Consumer", bootstrap_rule: bool = True, region: str = REGION, **kwargs: Any
+) -> cdk.Stack:
+    """A stack of a fresh App, in ACCOUNT and `region`. bootstrap_rule=False: no CDK bootstrap
     version check (its SSM parameter), no CDKMetadata: a template any CloudFormation takes."""
     app = cdk.App(analytics_reporting=bootstrap_rule)
     synthesizer = cdk.DefaultStackSynthesizer(generate_bootstrap_version_rule=bootstrap_rule)
     return cdk.Stack(
-        app, name, env=cdk.Environment(account=ACCOUNT, region=REGION), synthesizer=synthesizer, **kwargs
+        app, name, env=cdk.Environment(account=ACCOUNT, region=region), synthesizer=synthesizer, **kwargs
     )
 
 

@@ -9,17 +9,21 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import assertions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from cdk_ecr_pull_through_cache import (
+    LEFT_TO_ECR_WARNING,
     RESOURCE_TYPE,
     InvalidPullThroughCacheRule,
     PullThroughCacheRule,
 )
 
+from handler.attributes import registry_host
 from handler.properties import InvalidProperties, parse
 from tests.cdk import cdk_env
 from tests.cdk.synth import ACCOUNT, PSEUDO, REGION, evaluate, logical_id, new_stack, only_rule, template
+from tests.helpers import PARTITIONS
 
 SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:ecr-pullthroughcache/ghcr-AbCdEf"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/ecr-ptc-upstream"
@@ -479,3 +483,45 @@ def test_a_literal_beside_tokens_is_still_checked() -> None:
     with pytest.raises(InvalidPullThroughCacheRule) as refused:
         PullThroughCacheRule(stack, "A", ecr_repository_prefix=prefix, upstream_registry_url="ghcr.io")
     assert [p.split(" ", 1)[0] for p in refused.value.problems] == ["CredentialArn"]
+
+
+# ---- what the provider leaves to ECR, and every partition -------------------------------------
+
+
+def test_an_upstream_this_version_does_not_know_is_a_warning_and_the_rule_is_made() -> None:
+    stack = new_stack()
+    PullThroughCacheRule(
+        stack,
+        "Artifactory",
+        ecr_repository_prefix="artifactory",
+        upstream_registry_url="registry.example.dev",
+        upstream_registry="artifactory",
+        credential_arn=SECRET_ARN,
+    )
+    assert only_rule(stack)["Properties"]["UpstreamRegistryUrl"] == "registry.example.dev"
+    found = assertions.Annotations.from_stack(stack).find_warning("*", assertions.Match.any_value())
+    messages = [str(w.entry.data) for w in found]
+    assert [m.split(" ", 1)[0] for m in messages] == ["UpstreamRegistry", "UpstreamRegistryUrl"]
+    assert all("it goes to ECR as written" in m for m in messages)
+    assert all(f"[ack: {LEFT_TO_ECR_WARNING}]" in m for m in messages)  # how a user silences it
+
+
+def test_an_upstream_this_version_knows_gets_no_warning() -> None:
+    stack = new_stack()
+    PullThroughCacheRule(stack, "Quay", ecr_repository_prefix="quay", upstream_registry_url="quay.io")
+    assert assertions.Annotations.from_stack(stack).find_warning("*", assertions.Match.any_value()) == []
+
+
+@pytest.mark.parametrize("partition", PARTITIONS)
+def test_the_repository_uri_prefix_agrees_with_the_providers_in_every_partition(partition: str) -> None:
+    region, suffix = PARTITIONS[partition]
+    stack = new_stack(region=region)
+    rule = PullThroughCacheRule(stack, "Quay", ecr_repository_prefix="quay", upstream_registry_url="quay.io")
+    ref_values, attribute_values = attributes_of(rule, prefix="quay")
+    # what CloudFormation gives a stack in that partition
+    ref_values.update({"AWS::Partition": partition, "AWS::Region": region, "AWS::URLSuffix": suffix})
+
+    uri_prefix = evaluate(stack.resolve(rule.repository_uri_prefix), ref_values, attribute_values)
+
+    assert uri_prefix == f"{registry_host(ACCOUNT, region, partition)}/quay"  # the provider's
+    assert uri_prefix == f"{ACCOUNT}.dkr.ecr.{region}.{suffix}/quay"

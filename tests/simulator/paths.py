@@ -3,6 +3,7 @@ in the operation under test and the ECR calls each one makes when nothing goes w
 
 from __future__ import annotations
 
+from devkit.cloudformation.lab import NEW_UPSTREAM
 from devkit.cloudformation.plans import Path, Step
 from devkit.cloudformation.simulator import CLEANUP, FORWARD, ROLLBACK, Sibling
 
@@ -13,7 +14,13 @@ UPSTREAM = "444455556666.dkr.ecr.us-east-1.amazonaws.com"
 PUBLIC = {"EcrRepositoryPrefix": "ecr-public", "UpstreamRegistryUrl": "public.ecr.aws"}
 MOVED = {**PUBLIC, "EcrRepositoryPrefix": "ecr-public-2"}
 QUAY = {"EcrRepositoryPrefix": "quay", "UpstreamRegistryUrl": "quay.io"}
-MIRROR = {"EcrRepositoryPrefix": "mirror", "UpstreamRegistryUrl": "public.ecr.aws"}
+# An upstream ECR caches but the provider does not know (the lab teaches it to the emulator): the
+# same-prefix paths replace it and put it back under every fault.
+MIRROR = {
+    "EcrRepositoryPrefix": "mirror",
+    "UpstreamRegistryUrl": NEW_UPSTREAM[1],
+    "CredentialArn": "$SECRET_A",
+}
 MIRROR_QUAY = {**MIRROR, "UpstreamRegistryUrl": "quay.io"}
 MIRROR_HUB = {
     "EcrRepositoryPrefix": "mirror",

@@ -18,6 +18,7 @@ from .checks import InvalidPullThroughCacheRule
 from .rule import (
     AUTHORIZATION_ACTIONS,
     DEFAULT_PROVIDER_STACK_NAME,
+    LEFT_TO_ECR_WARNING,
     PULL_ACTIONS,
     RESOURCE_TYPE,
     PullThroughCacheRule,
@@ -26,6 +27,7 @@ from .rule import (
 __all__ = [
     "AUTHORIZATION_ACTIONS",
     "DEFAULT_PROVIDER_STACK_NAME",
+    "LEFT_TO_ECR_WARNING",
     "PULL_ACTIONS",
     "RESOURCE_TYPE",
     "InvalidPullThroughCacheRule",

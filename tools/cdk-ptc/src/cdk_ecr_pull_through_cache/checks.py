@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from cfn_lint_ptc import Problem, check
+from cfn_lint_ptc import Problem, check, warnings
 
-__all__ = ["InvalidPullThroughCacheRule", "problems"]
+__all__ = ["InvalidPullThroughCacheRule", "left_to_ecr", "problems"]
 
 
 class InvalidPullThroughCacheRule(ValueError):
@@ -35,6 +35,18 @@ class InvalidPullThroughCacheRule(ValueError):
 def problems(properties: Mapping[str, object], is_token: Callable[[object], bool]) -> list[Problem]:
     """The provider's problems with `properties` (CloudFormation names, values as the template
     will hold them; None: not set), the values for which `is_token` is true left unknown."""
+    return check(*_split(properties, is_token))
+
+
+def left_to_ecr(properties: Mapping[str, object], is_token: Callable[[object], bool]) -> list[Problem]:
+    """What the provider leaves to ECR in `properties` (as for `problems`): an upstream host or
+    UpstreamRegistry this version does not know. A warning: ECR accepts or refuses it."""
+    return warnings(*_split(properties, is_token))
+
+
+def _split(
+    properties: Mapping[str, object], is_token: Callable[[object], bool]
+) -> tuple[dict[str, object], set[str]]:
     literal = {k: v for k, v in properties.items() if v is not None and not is_token(v)}
     computed = {k for k, v in properties.items() if v is not None and is_token(v)}
-    return check(literal, computed)
+    return literal, computed

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import ArnFormat, CustomResource, Fn, RemovalPolicy, Stack, Token
+from aws_cdk import Annotations, ArnFormat, CustomResource, Fn, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from .checks import InvalidPullThroughCacheRule, problems
+from .checks import InvalidPullThroughCacheRule, left_to_ecr, problems
 
 __all__ = [
     "AUTHORIZATION_ACTIONS",
     "DEFAULT_PROVIDER_STACK_NAME",
+    "LEFT_TO_ECR_WARNING",
     "PULL_ACTIONS",
     "RESOURCE_TYPE",
     "PullThroughCacheRule",
 ]
 
 RESOURCE_TYPE = "Custom::PullThroughCacheRule"
+# The id of the synth-time warning for an upstream the provider leaves to ECR (as lint's W9101).
+LEFT_TO_ECR_WARNING = "ecr-pull-through-cache:upstreamLeftToEcr"
 DEFAULT_PROVIDER_STACK_NAME = "ecr-ptc-provider"  # the provider's samconfig.toml; exports <name>-ServiceToken
 ROOT = "ROOT"
 # What pulling an image through the cache takes, on the repositories under the rule's prefix:
@@ -43,7 +46,8 @@ class PullThroughCacheRule(Construct):
     properties written are the CloudFormation ones (`EcrRepositoryPrefix`, ...), every value a
     string. Literal values are checked when the construct is made, with the provider's own
     rules and messages (InvalidPullThroughCacheRule); values that tokens stand for are checked
-    by the provider at deploy time.
+    by the provider at deploy time. An upstream host or kind this version does not know is a
+    warning annotation (LEFT_TO_ECR_WARNING), not an error: ECR decides when the stack deploys.
     """
 
     def __init__(
@@ -95,6 +99,8 @@ class PullThroughCacheRule(Construct):
         found = problems(properties, Token.is_unresolved)
         if found:
             raise InvalidPullThroughCacheRule(self.node.path, found)
+        for warning in left_to_ecr(properties, Token.is_unresolved):  # shown by cdk synth, not fatal
+            Annotations.of(self).add_warning_v2(LEFT_TO_ECR_WARNING, warning.message)
         self.resource = CustomResource(
             self,
             "Resource",

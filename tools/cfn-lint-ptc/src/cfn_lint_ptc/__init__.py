@@ -2,10 +2,11 @@
 
 cfn-lint loads the rule from `cfn_lint_ptc.rules` (`cfn-lint -a cfn_lint_ptc.rules ...`, or
 `append_rules: [cfn_lint_ptc.rules]` in .cfnlintrc). This module imports nothing of
-cfn-lint: `check` (the provider's messages) and `schema` (the JSON Schema of the properties)
-serve any tool. Both come from the provider's property contract: `cfn_lint_ptc.provider` holds
-unchanged copies of its checking modules and schema.json its schema, written by the provider
-repository's `./dev contract`.
+cfn-lint: `check` (the provider's messages), `warnings` (what it leaves to ECR: an upstream
+it does not know) and `schema` (the JSON Schema of the properties) serve any tool. All come
+from the provider's property contract: `cfn_lint_ptc.provider` holds unchanged copies of its
+checking modules and schema.json its schema, written by the provider repository's
+`./dev contract`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from importlib import resources
 from typing import Any
 
 from cfn_lint_ptc.provider.contract import RESOURCE_TYPE
-from cfn_lint_ptc.provider.properties import Problem, check
+from cfn_lint_ptc.provider.properties import Problem, check, warnings
 
-__all__ = ["RESOURCE_TYPE", "Problem", "__version__", "check", "schema"]
+__all__ = ["RESOURCE_TYPE", "Problem", "__version__", "check", "schema", "warnings"]
 __version__ = "0.1.0"
 
 

@@ -5,7 +5,9 @@
 
 E9101 checks every Custom::PullThroughCacheRule against the provider's property contract and
 reports what the provider would refuse, in the provider's own words, at the line of the
-property concerned. Values computed by intrinsic functions are skipped, and so is every check
+property concerned. W9101 warns of what the provider leaves to ECR: an upstream host or
+UpstreamRegistry this version does not know (ECR adds upstreams between releases), which
+deploys if ECR accepts it. Values computed by intrinsic functions are skipped, and so is every check
 that depends on one. Each Fn::If scenario is checked on its own; a problem found only in some
 says when. Other custom resource types (AWS::CloudFormation::CustomResource, another
 Custom:: name) are not checked: a template does not say which provider serves them.
@@ -13,15 +15,18 @@ Custom:: name) are not checked: a template does not say which provider serves th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, ClassVar
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 from cfnlint.template import Template
 
-from cfn_lint_ptc import RESOURCE_TYPE, check
+from cfn_lint_ptc import RESOURCE_TYPE, Problem, check, warnings
 from cfn_lint_ptc.values import COMPUTED, sent
 
-__all__ = ["PullThroughCacheRuleProperties"]
+__all__ = ["PullThroughCacheRuleProperties", "UpstreamLeftToEcr"]
+
+Examine = Callable[[Mapping[str, Any], Collection[str]], list[Problem]]
 
 
 class PullThroughCacheRuleProperties(CloudFormationLintRule):  # type: ignore[misc]
@@ -39,13 +44,34 @@ class PullThroughCacheRuleProperties(CloudFormationLintRule):  # type: ignore[mi
     tags: ClassVar[list[str]] = ["resources", "custom", "ecr"]
 
     def match(self, cfn: Template) -> list[RuleMatch]:
-        matches: list[RuleMatch] = []
-        for name, resource in cfn.get_resources([RESOURCE_TYPE]).items():
-            matches += _findings(cfn, name, resource)
-        return matches
+        return _matches(cfn, check)
 
 
-def _findings(cfn: Template, name: str, resource: dict[str, Any]) -> list[RuleMatch]:
+class UpstreamLeftToEcr(CloudFormationLintRule):  # type: ignore[misc]
+    """Custom::PullThroughCacheRule upstreams the provider leaves to ECR."""
+
+    id = "W9101"
+    shortdesc = "Custom::PullThroughCacheRule upstream this provider version does not know"
+    description = (
+        "Warns when a Custom::PullThroughCacheRule's UpstreamRegistryUrl or UpstreamRegistry is not "
+        "one this version of the ECR pull-through cache provider knows. The provider sends it to "
+        "ECR as written (ECR adds upstreams between releases): it deploys if ECR caches it."
+    )
+    source_url = "docs/reference.md#what-is-checked-here-and-what-ecr-decides (the provider's repository)"
+    tags: ClassVar[list[str]] = ["resources", "custom", "ecr"]
+
+    def match(self, cfn: Template) -> list[RuleMatch]:
+        return _matches(cfn, warnings)
+
+
+def _matches(cfn: Template, examine: Examine) -> list[RuleMatch]:
+    matches: list[RuleMatch] = []
+    for name, resource in cfn.get_resources([RESOURCE_TYPE]).items():
+        matches += _findings(cfn, name, resource, examine)
+    return matches
+
+
+def _findings(cfn: Template, name: str, resource: dict[str, Any], examine: Examine) -> list[RuleMatch]:
     path: tuple[str, ...] = ("Resources", name, "Properties")
     properties = resource.get("Properties", {})
     if not isinstance(properties, dict):
@@ -57,7 +83,7 @@ def _findings(cfn: Template, name: str, resource: dict[str, Any]) -> list[RuleMa
     for scenario in scenarios:
         values = {str(k): sent(v) for k, v in scenario["Object"].items()}
         computed = {k for k, v in values.items() if v is COMPUTED}
-        for problem in check({k: v for k, v in values.items() if v is not COMPUTED}, computed):
+        for problem in examine({k: v for k, v in values.items() if v is not COMPUTED}, computed):
             where = path if problem.property not in properties else (*path, str(problem.property))
             found.setdefault((where, problem.message), []).append(scenario["Scenario"])
     matches = []

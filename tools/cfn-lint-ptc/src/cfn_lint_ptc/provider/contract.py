@@ -1,6 +1,6 @@
 """The property contract of Custom::PullThroughCacheRule, stated once, as data.
 
-Everything the provider accepts follows from these tables: the handler's checks
+Everything the provider checks follows from these tables: the handler's checks
 (properties.py, upstreams.py), the JSON Schema of the properties (`json_schema()`, written by
 `./dev contract` into the cfn-lint rule package), the cfn-lint rule (which runs copies of
 these three modules), and the property facts of docs/reference.md (tests/test_contract.py
@@ -50,7 +50,20 @@ CREDENTIAL_ARN_MIN, CREDENTIAL_ARN_MAX = 50, 612
 ROLE_ARN_PATTERN = r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role\/[a-zA-Z0-9_+=,.@\/-]{1,512}$"
 ROLE_ARN_MAX = 2048
 
+# An UpstreamRegistry: the shape of every kind ECR has named (lowercase words joined by '-'),
+# whether or not this version knows it.
+KIND_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+KIND_MAX = 64
+
 BOOLEAN_PATTERN = r"^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])?$"
+
+
+# A private ECR registry's host: <account>.dkr.ecr.<region>.<DNS suffix>, the DNS suffix being
+# its partition's (amazonaws.com, amazonaws.com.cn, amazonaws.eu, c2s.ic.gov, ...): any host name
+# of two labels or more, so that every partition's hosts are ECR's, those of a partition that
+# AWS opens after this release included (the handler builds its own registry's host from
+# botocore's partition data: partitions.py).
+ECR_HOST_PATTERN = r"^[0-9]{12}\.dkr\.ecr\.[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?){2,}$"
 
 
 @dataclass(frozen=True)
@@ -73,11 +86,11 @@ class Upstream:
 UPSTREAMS: tuple[Upstream, ...] = (
     Upstream(
         ECR,
-        r"^[0-9]{12}\.dkr\.ecr\.[a-z0-9]+(-[a-z0-9]+)*\.amazonaws\.com(\.cn)?$",
+        ECR_HOST_PATTERN,
         "<account>.dkr.ecr.<region>.amazonaws.com",
         needs_credential=False,
-        note="a private ECR registry is <account>.dkr.ecr.<region>.amazonaws.com "
-        "(.amazonaws.com.cn in China)",
+        note="a private ECR registry is <account>.dkr.ecr.<region>.<the partition's DNS suffix>, e.g. "
+        "amazonaws.com, amazonaws.com.cn in China, amazonaws.eu in the European Sovereign Cloud",
     ),
     Upstream("ecr-public", r"^public\.ecr\.aws$", "public.ecr.aws", needs_credential=False),
     Upstream("quay", r"^quay\.io$", "quay.io", needs_credential=False),
@@ -157,8 +170,8 @@ PROPERTIES: tuple[Property, ...] = (
     Property(
         "UpstreamRegistry",
         "The kind of upstream; ECR infers it from UpstreamRegistryUrl when it is left out.",
-        max_length=max(len(u.kind) for u in UPSTREAMS),
-        allowed=tuple(u.kind for u in UPSTREAMS),
+        max_length=KIND_MAX,
+        pattern=KIND_PATTERN,
     ),
     Property(
         "UpstreamRepositoryPrefix",
@@ -245,8 +258,8 @@ def _value_schema(prop: Property) -> dict[str, Any]:
     )
     if prop.refused:
         string["allOf"].append({"not": {"enum": list(prop.refused)}})
-    if prop.name == "UpstreamRegistryUrl":
-        string["allOf"].append({"anyOf": [{"pattern": u.host_pattern} for u in UPSTREAMS]})
+    if prop.name == "UpstreamRegistryUrl":  # any host name, but those people write for another
+        string["allOf"].append({"not": {"enum": list(COMMON_MISTAKES)}})
     return string if prop.required else {"anyOf": [*_UNSET, string]}
 
 
@@ -277,10 +290,10 @@ def _url_is(pattern: str) -> dict[str, Any]:
 
 
 def _relations() -> list[dict[str, Any]]:
-    """Which properties go together, as if/then rules."""
-    ecr = next(u for u in UPSTREAMS if u.kind == ECR)
+    """Which properties go together, as if/then rules. An upstream host or kind this version
+    does not know is left to ECR: the rules hold for the ones it knows."""
     rules: list[dict[str, Any]] = []
-    for upstream in UPSTREAMS:  # an UpstreamRegistry given must be the URL's kind
+    for upstream in UPSTREAMS:  # a known kind must have its own hosts, a known host its own kind
         rules.append(
             {
                 "if": {
@@ -288,6 +301,12 @@ def _relations() -> list[dict[str, Any]]:
                     "required": ["UpstreamRegistry"],
                 },
                 "then": {"properties": {"UpstreamRegistryUrl": {"pattern": upstream.host_pattern}}},
+            }
+        )
+        rules.append(
+            {
+                "if": _url_is(upstream.host_pattern),
+                "then": {"properties": {"UpstreamRegistry": {"enum": ["", None, upstream.kind]}}},
             }
         )
     for upstream in UPSTREAMS:  # the upstreams ECR refuses to cache without a secret
@@ -302,12 +321,14 @@ def _relations() -> list[dict[str, Any]]:
                 }
             )
     only_for_ecr = [p.name for p in PROPERTIES if p.only_for == ECR]
-    rules.append(
-        {
-            "if": _url_is(ecr.host_pattern),
-            "else": {"properties": {name: {"enum": ["", None]} for name in only_for_ecr}},
-        }
-    )
+    for upstream in UPSTREAMS:  # a known upstream other than ECR has none of ECR's own properties
+        if upstream.kind != ECR:
+            rules.append(
+                {
+                    "if": _url_is(upstream.host_pattern),
+                    "then": {"properties": {name: {"enum": ["", None]} for name in only_for_ecr}},
+                }
+            )
     rules.append(  # ROOT for the whole registry caches the upstream's whole registry
         {
             "if": {
