@@ -467,14 +467,18 @@ def _kind_problem(registry: str) -> Problem | None:
     """Why `registry` cannot be an UpstreamRegistry, known to this version or not, or None."""
     if re.fullmatch(KIND_PATTERN, registry) and len(registry) <= KIND_MAX:
         return None
-    close = difflib.get_close_matches(registry[:QUOTE_MAX].lower(), UPSTREAM_REGISTRIES, n=1, cutoff=0.5)
-    hint = f"did you mean '{close[0]}'? " if close else ""
     return Problem(
-        f"UpstreamRegistry {quoted(registry)} is not an upstream kind: {hint}kinds are at most "
-        f"{KIND_MAX} lowercase letters and digits, in words joined by '-' (this version knows "
+        f"UpstreamRegistry {quoted(registry)} is not an upstream kind: {_meant_kind(registry)}kinds are "
+        f"at most {KIND_MAX} lowercase letters and digits, in words joined by '-' (this version knows "
         f"{', '.join(UPSTREAM_REGISTRIES)}); or leave it out to let ECR infer it from the URL.",
         "UpstreamRegistry",
     )
+
+
+def _meant_kind(value: str) -> str:
+    """ "did you mean '<kind>'? " for the known kind closest to `value`, or ""."""
+    close = difflib.get_close_matches(value[:QUOTE_MAX].lower(), UPSTREAM_REGISTRIES, n=1, cutoff=0.5)
+    return f"did you mean '{close[0]}'? " if close else ""
 
 
 def _left_to_ecr(name: str, value: str) -> Problem:
@@ -484,11 +488,9 @@ def _left_to_ecr(name: str, value: str) -> Problem:
         said = f"{URL} {quoted(value)} is not an upstream this provider version knows (it knows "
         said += f"{SUPPORTED_URLS})"
     else:
-        close = difflib.get_close_matches(value[:QUOTE_MAX].lower(), UPSTREAM_REGISTRIES, n=1, cutoff=0.5)
-        hint = f"did you mean '{close[0]}'? " if close else ""
         said = (
-            f"{name} {quoted(value)} is not a kind this provider version knows ({hint}it knows "
-            f"{', '.join(UPSTREAM_REGISTRIES)})"
+            f"{name} {quoted(value)} is not a kind this provider version knows ({_meant_kind(value)}it "
+            f"knows {', '.join(UPSTREAM_REGISTRIES)})"
         )
     return Problem(f"{said}: it goes to ECR as written, and ECR accepts or refuses it at deploy time.", name)
 
