@@ -37,6 +37,7 @@ from devkit.aws_lambda.context import LambdaContext  # noqa: E402
 from devkit.cloudformation.events import STACK_ID  # noqa: E402
 from devkit.cloudformation.receiver import Receiver  # noqa: E402
 from devkit.cloudformation.stack_api import StackApi  # noqa: E402
+from handler.provider import Provider  # noqa: E402
 
 MAX_BODY = 4096
 _real_connect = socket.socket.connect
@@ -115,18 +116,30 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def pauses(emulator: None) -> Iterator[list[float]]:
-    """The handler's retry pauses, recorded instead of slept."""
+def pauses(emulator: None, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The handler's retry pauses, recorded instead of slept: handler.app.lambda_handler serves
+    with a provider of the test's own (a fresh container: nothing remembered, no start-up time to
+    count), built as handler.app builds it, pausing on this list."""
     from handler import app, response
+    from handler.provider import build_provider
 
     recorded: list[float] = []
-    original_sleep, original_put = app.retry_policy.sleep, app.resource._put
-    app.retry_policy.sleep = recorded.append
-    app.resource._put = functools.partial(response.put, sleep=recorded.append)
-    app.resource._answers.clear()  # no answer remembered from another test's request
-    app.resource._started = None  # the container started long ago: no start-up time to count
-    yield recorded
-    app.retry_policy.sleep, app.resource._put = original_sleep, original_put
+    built = build_provider(
+        boto3.client("ecr", config=app.CLIENT_CONFIG),
+        lambda: boto3.client("cloudformation", config=app.CLIENT_CONFIG),
+        send=functools.partial(response.put, sleep=recorded.append),
+        sleep=recorded.append,
+    )
+    monkeypatch.setattr(app, "provider", built)
+    return recorded
+
+
+@pytest.fixture
+def provider(pauses: list[float]) -> Provider:
+    """The test's own provider (see `pauses`)."""
+    from handler import app
+
+    return app.provider
 
 
 @pytest.fixture
@@ -144,8 +157,21 @@ def secret(emulator: None) -> Any:
 class Cfn:
     """Sends requests through handler.app.lambda_handler the way CloudFormation does."""
 
-    def __init__(self, receiver: Receiver) -> None:
+    def __init__(self, receiver: Receiver, provider: Provider) -> None:
         self.receiver = receiver
+        self.provider = provider
+
+    def new_container(self) -> None:
+        """The next request goes to another container: one that remembers no answer (the same
+        clients, answer transport and clock)."""
+        from handler import app
+        from handler.provider import build_provider
+
+        old = self.provider
+        self.provider = build_provider(
+            old.ecr_client, lambda: old.cloudformation()[0], old.answers.send, old.retry_policy.sleep
+        )
+        app.provider = self.provider  # the provider fixture puts the module's own back
 
     def send(
         self, event: dict[str, Any], context: LambdaContext | None = None, url: str | None = None
@@ -175,18 +201,16 @@ def check_protocol(event: dict[str, Any], answer: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def stack_api(emulator: None) -> Iterator[StackApi]:
+def stack_api(provider: Provider) -> Iterator[StackApi]:
     """CloudFormation's record of the events' stack (devkit STACK_ID), as the provider reads it:
     a forward update in progress with no other resources, unless a test says otherwise."""
-    from handler import app
-
     api = StackApi()
     api.add(STACK_ID, "UPDATE_IN_PROGRESS")
-    api.install(app.cloudformation()[0])
+    api.install(provider.cloudformation()[0])
     yield api
     api.uninstall()
 
 
 @pytest.fixture
-def cfn(receiver: Receiver, pauses: list[float], stack_api: StackApi) -> Cfn:
-    return Cfn(receiver)
+def cfn(receiver: Receiver, provider: Provider, stack_api: StackApi) -> Cfn:
+    return Cfn(receiver, provider)

@@ -37,9 +37,11 @@ def run(
     killed at its deadline. Every answer PUT before that."""
     clock = FakeClock()
     context = LambdaContext(timeout_s=timeout_s, clock=clock)
-    app.retry_policy.sleep = lambda seconds: (clock.advance(seconds), context.check_alive())[0]
+    app.provider.retry_policy.sleep = lambda seconds: (clock.advance(seconds), context.check_alive())[0]
     url = receiver.url()
-    network = SlowNetwork(app.ecr_client, app.ecr_timeouts, clock, lambda n: takes, context=context)
+    network = SlowNetwork(
+        app.provider.ecr_client, app.provider.ecr_timeouts, clock, lambda n: takes, context=context
+    )
     with network, contextlib.suppress(LambdaKilled):
         app.lambda_handler({**create_event(properties), "ResponseURL": url}, context)
     return receiver.answers(url)
@@ -82,7 +84,7 @@ def test_the_message_gives_the_true_time_left(cfn: Cfn, receiver: Receiver) -> N
     )
     clock = FakeClock()
     url = receiver.url()
-    with SlowNetwork(app.ecr_client, app.ecr_timeouts, clock, lambda n: 0.75):
+    with SlowNetwork(app.provider.ecr_client, app.provider.ecr_timeouts, clock, lambda n: 0.75):
         app.lambda_handler({**event, "ResponseURL": url}, LambdaContext(timeout_s=120, clock=clock))
 
     (answer,) = receiver.answers(url)

@@ -170,7 +170,7 @@ def test_any_event_gets_exactly_one_readable_answer_and_touches_no_rule_it_did_n
     if "guarded" not in rules():
         existing(ecrRepositoryPrefix="guarded", upstreamRegistryUrl="quay.io")
     guarded = rules()["guarded"]
-    app.resource._answers.clear()
+    cfn.new_container()
 
     puts = answers(receiver, event)
 

@@ -48,12 +48,12 @@ def test_permanent_throttling_gives_up_within_the_attempt_bound_with_advice(
     answer = cfn.send(create_event(PUBLIC))
 
     assert answer["Status"] == "FAILED"
-    attempts = app.retry_policy.max_attempts
+    attempts = app.provider.retry_policy.max_attempts
     assert answer["Reason"].startswith(
         f"CreatePullThroughCacheRule 'ecr-public' failed after {attempts} attempts"
     )
     assert "retry the deployment" in answer["Reason"]
-    assert len(ops()) == app.retry_policy.max_attempts
+    assert len(ops()) == app.provider.retry_policy.max_attempts
     assert rules() == {}
 
 
@@ -68,12 +68,12 @@ def test_retries_fit_the_last_pause_into_the_time_left_then_stop(cfn: Cfn, pause
         pauses.append(seconds)
         clock.advance(seconds)
 
-    app.retry_policy.sleep = sleep
-    app.retry_policy.jitter = lambda: 1.0
+    app.provider.retry_policy.sleep = sleep
+    app.provider.retry_policy.jitter = lambda: 1.0
     try:
         answer = cfn.send(create_event(PUBLIC), context=context)
     finally:
-        app.retry_policy.jitter = __import__("random").random
+        app.provider.retry_policy.jitter = __import__("random").random
 
     assert answer["Status"] == "FAILED"
     assert "retry the deployment" in answer["Reason"]
@@ -106,7 +106,7 @@ def test_secret_that_never_appears_fails_naming_the_secret(cfn: Cfn, pauses: lis
     assert answer["Status"] == "FAILED"
     assert "CredentialArn does not exist" in answer["Reason"]
     assert "SecretNotFoundException" in answer["Reason"]
-    assert 1 < len(ops()) <= app.retry_policy.max_attempts
+    assert 1 < len(ops()) <= app.provider.retry_policy.max_attempts
 
 
 def test_access_denied_is_not_retried_and_says_how_to_fix_permissions(cfn: Cfn, pauses: list[float]) -> None:
@@ -152,11 +152,11 @@ def test_connection_errors_are_retried(cfn: Cfn, pauses: list[float]) -> None:
             failures[0] -= 1
             raise EndpointConnectionError(endpoint_url="https://api.ecr.us-east-1.amazonaws.com")
 
-    app.ecr_client.meta.events.register_first("before-send.ecr.*", refuse)
+    app.provider.ecr_client.meta.events.register_first("before-send.ecr.*", refuse)
     try:
         answer = cfn.send(create_event(PUBLIC))
     finally:
-        app.ecr_client.meta.events.unregister("before-send.ecr.*", refuse)
+        app.provider.ecr_client.meta.events.unregister("before-send.ecr.*", refuse)
 
     assert answer["Status"] == "SUCCESS"
     assert len(pauses) == 2

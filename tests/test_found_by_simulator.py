@@ -47,7 +47,7 @@ def test_no_time_left_to_remove_an_unvalidated_rule_names_it_for_the_rollback(cf
     answer, so the FAILED answer names it and CloudFormation's rollback Delete removes it."""
     properties = validated(secret)
     clock = FakeClock()
-    with SlowNetwork(app.ecr_client, app.ecr_timeouts, clock, lambda n: 1.5):
+    with SlowNetwork(app.provider.ecr_client, app.provider.ecr_timeouts, clock, lambda n: 1.5):
         ecr_ptc_emulator.faults().fail("ValidatePullThroughCacheRule", "ThrottlingException", times=-1)
         answer = cfn.send(create_event(properties), context=LambdaContext(timeout_s=4, clock=clock))
 
@@ -154,8 +154,8 @@ def test_a_request_throttled_many_times_in_a_row_still_succeeds_within_the_deadl
     def sleep(seconds: float) -> None:
         now[0] += seconds
 
-    monkeypatch.setattr(app.retry_policy, "sleep", sleep)
-    monkeypatch.setattr(app.retry_policy, "jitter", lambda: 0.5)
+    monkeypatch.setattr(app.provider.retry_policy, "sleep", sleep)
+    monkeypatch.setattr(app.provider.retry_policy, "jitter", lambda: 0.5)
     ecr_ptc_emulator.faults().fail("CreatePullThroughCacheRule", "ThrottlingException", times=15)
     context = LambdaContext(timeout_s=120, clock=lambda: now[0])
 

@@ -54,11 +54,11 @@ def on_ecr() -> Iterator[Callable[[str, str, Callable[[], None]], None]]:
 
         name = f"{event}.ecr.{operation}"
         installed.append((name, hook))
-        app.ecr_client.meta.events.register_first(name, hook)
+        app.provider.ecr_client.meta.events.register_first(name, hook)
 
     yield install
     for name, hook in installed:
-        app.ecr_client.meta.events.unregister(name, hook)
+        app.provider.ecr_client.meta.events.unregister(name, hook)
 
 
 TIMEOUT_S = 120.0  # the provider's Timeout (template.yaml)
@@ -78,12 +78,15 @@ def timeout_then_kill(armed: Armed) -> Callable[[], None]:
     return run
 
 
-def invoke_killed(receiver: Receiver, event: dict[str, Any]) -> dict[str, Any]:
-    """Invoke in a container that is killed during the request; the one answer S3 stored."""
-    url = receiver.url()
-    lambda_ = InProcessLambda()
+def invoke_killed(cfn: Cfn, event: dict[str, Any]) -> dict[str, Any]:
+    """Invoke in a container that is killed during the request; the one answer S3 stored. The
+    next request goes to another container."""
+    url = cfn.receiver.url()
+    lambda_ = InProcessLambda(lambda: cfn.provider)
     lambda_.invoke({**event, "ResponseURL": url}, LambdaContext(TIMEOUT_S, clock=CLOCK))
     assert lambda_.killed == 1, "the process was not killed where the test put the deadline"
+    cfn.new_container()
+    receiver = cfn.receiver
     (answer,) = receiver.answers(url)
     check_protocol(event, answer)
     return answer
@@ -116,7 +119,7 @@ def test_a_create_ecr_took_as_the_timeout_answer_went_out_is_removed_by_the_roll
     this request's."""
     on_ecr("after-call", "CreatePullThroughCacheRule", timeout_then_kill(armed))
 
-    answer = invoke_killed(receiver, create_event(PUBLIC))
+    answer = invoke_killed(cfn, create_event(PUBLIC))
 
     assert answer["Status"] == "FAILED"
     assert "ran out of time" in answer["Reason"]
@@ -132,7 +135,7 @@ def test_a_create_killed_before_ecr_took_it_leaves_nothing_and_the_rollback_touc
 ) -> None:
     on_ecr("before-send", "CreatePullThroughCacheRule", timeout_then_kill(armed))
 
-    answer = invoke_killed(receiver, create_event(PUBLIC))
+    answer = invoke_killed(cfn, create_event(PUBLIC))
 
     assert answer["Status"] == "FAILED"
     assert not is_rule_id(answer["PhysicalResourceId"])
@@ -148,7 +151,7 @@ def test_a_rule_made_while_its_validation_outlives_the_answer_is_named_by_the_ti
     and the process is killed: the answer names the rule, so the rollback deletes it."""
     on_ecr("before-send", "ValidatePullThroughCacheRule", timeout_then_kill(armed))
 
-    answer = invoke_killed(receiver, create_event({**PUBLIC, "ValidateCredentials": "true"}))
+    answer = invoke_killed(cfn, create_event({**PUBLIC, "ValidateCredentials": "true"}))
 
     assert answer["Status"] == "FAILED"
     assert answer["PhysicalResourceId"] == "ecr-public"
@@ -163,7 +166,7 @@ def test_an_update_to_a_new_prefix_killed_mid_create_leaves_the_old_rule_and_not
     cfn.send(create_event(PUBLIC))
     on_ecr("after-call", "CreatePullThroughCacheRule", timeout_then_kill(armed))
 
-    answer = invoke_killed(receiver, update_event(QUAY, "ecr-public", PUBLIC))
+    answer = invoke_killed(cfn, update_event(QUAY, "ecr-public", PUBLIC))
 
     assert answer["Status"] == "FAILED"
     assert set(rules()) == {"ecr-public", "quay"}  # nothing ran after the kill
@@ -184,7 +187,7 @@ def test_the_function_returns_only_once_the_timeout_answer_was_delivered(
     url = receiver.url()
     receiver.stall(url, 0.5)
     delivered: list[str] = []
-    put = app.resource._put
+    put = app.provider.answers.send
 
     def recording_put(*args: Any, **kwargs: Any) -> Any:
         outcome = put(*args, **kwargs)
@@ -197,16 +200,16 @@ def test_the_function_returns_only_once_the_timeout_answer_was_delivered(
                 return
             time.sleep(0.01)
 
-    app.resource._put = recording_put
-    app.ecr_client.meta.events.register_first("before-send.ecr.*", wait_for_the_timeout_answer)
+    app.provider.answers.send = recording_put
+    app.provider.ecr_client.meta.events.register_first("before-send.ecr.*", wait_for_the_timeout_answer)
     try:
         app.lambda_handler(
             {**create_event({**PUBLIC, "ServiceTimeout": "1"}), "ResponseURL": url}, LambdaContext()
         )
         at_return = list(delivered)
     finally:
-        app.ecr_client.meta.events.unregister("before-send.ecr.*", wait_for_the_timeout_answer)
-        app.resource._put = put
+        app.provider.ecr_client.meta.events.unregister("before-send.ecr.*", wait_for_the_timeout_answer)
+        app.provider.answers.send = put
 
     assert at_return == ["answer-deadline"], "the function returned before S3 replied to the answer"
     (answer,) = receiver.answers(url)
@@ -220,7 +223,7 @@ def test_the_function_returns_only_once_the_timeout_answer_was_delivered(
 def test_the_answer_is_delivered_within_the_time_of_the_request_it_answers(emulator: None) -> None:
     """A late answer of one request while the next is current: its PUT is bounded by its own
     request's time (ServiceTimeout 2 s), not by the current request's 120 s."""
-    from handler.resource import ProviderResource, Turn
+    from handler.answers import Answers, Turn
 
     budgets: list[float] = []
 
@@ -230,22 +233,24 @@ def test_the_answer_is_delivered_within_the_time_of_the_request_it_answers(emula
 
         return Delivery.STORED
 
-    resource = ProviderResource(send=send)
+    answers = Answers(send=send)
     short = {**create_event({**PUBLIC, "ServiceTimeout": "2"}), "ResponseURL": "http://127.0.0.1:1/a"}
     turn = Turn(short, "a", lambda: 120.0)
-    resource._turn = Turn({**create_event(PUBLIC), "ResponseURL": "http://127.0.0.1:1/b"}, "b", lambda: 120.0)
+    answers.current = Turn(
+        {**create_event(PUBLIC), "ResponseURL": "http://127.0.0.1:1/b"}, "b", lambda: 120.0
+    )
 
-    resource._answer(turn, b"{}")
+    answers._answer(turn, b"{}")
 
     assert budgets and budgets[0] <= 2
 
 
 def test_the_remembered_answers_are_only_touched_under_the_lock(cfn: Cfn, receiver: Receiver) -> None:
-    resource = app.resource
+    answers = cfn.provider.answers
 
     class Guarded(dict[str, bytes]):
         def _check(self) -> None:
-            assert resource._lock.locked(), "the remembered answers were touched without the lock"
+            assert answers._lock.locked(), "the remembered answers were touched without the lock"
 
         def get(self, *args: Any) -> Any:  # type: ignore[override]
             self._check()
@@ -259,19 +264,15 @@ def test_the_remembered_answers_are_only_touched_under_the_lock(cfn: Cfn, receiv
             self._check()
             return super().pop(*args)
 
-    original = resource._answers
-    resource._answers = Guarded()  # type: ignore[assignment]
-    try:
-        event = create_event(PUBLIC)
-        cfn.send(event)
-        cfn.send(event)  # a repeat: answered from memory
-    finally:
-        resource._answers = original
+    answers._answers = Guarded()  # type: ignore[assignment]  (the test's own provider)
+    event = create_event(PUBLIC)
+    cfn.send(event)
+    cfn.send(event)  # a repeat: answered from memory
 
 
 def test_an_action_that_raises_does_not_end_the_watchdog(caplog: pytest.LogCaptureFixture) -> None:
     """Its thread outlives the failure: the next request still gets its timeout answer."""
-    from handler.resource import Watchdog
+    from handler.answers import Watchdog
 
     watchdog = Watchdog()
     second_ran = threading.Event()

@@ -29,7 +29,7 @@ class Armed:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.actions: list[Callable[[], None]] = []
-        watchdog = app.resource._watchdog
+        watchdog = app.provider.answers.watchdog
         arm = watchdog.arm
 
         def recording(seconds: float, action: Callable[[], None]) -> None:
@@ -62,11 +62,11 @@ def at_ecr_call(cfn: Cfn) -> Iterator[Callable[[Callable[[], None]], None]]:
                 run()
 
         hooks.append(hook)
-        app.ecr_client.meta.events.register_first("before-send.ecr.*", hook)
+        app.provider.ecr_client.meta.events.register_first("before-send.ecr.*", hook)
 
     yield install
     for hook in hooks:
-        app.ecr_client.meta.events.unregister("before-send.ecr.*", hook)
+        app.provider.ecr_client.meta.events.unregister("before-send.ecr.*", hook)
 
 
 def test_a_timeout_answer_after_the_work_but_before_the_answer_leaves_no_orphan(
@@ -74,15 +74,14 @@ def test_a_timeout_answer_after_the_work_but_before_the_answer_leaves_no_orphan(
 ) -> None:
     """The rule is made; the watchdog fires just as the work returns to crhelper, before the
     request's answer goes out (item 8)."""
-    dispatch = app.resource._create_func
-    assert dispatch is not None
+    answers = cfn.provider.answers
+    send_answer = answers.send_answer
 
-    def work_then_late_timeout(event: dict[str, Any], context: Any) -> str:
-        physical_id = str(dispatch(event, context))
+    def late_timeout_then_answer(*args: Any) -> None:
         armed.actions[-1]()
-        return physical_id
+        send_answer(*args)
 
-    monkeypatch.setattr(app.resource, "_create_func", work_then_late_timeout)
+    monkeypatch.setattr(answers, "send_answer", late_timeout_then_answer)
 
     answer = cfn.send(create_event(PUBLIC))
 

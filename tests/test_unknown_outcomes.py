@@ -164,10 +164,10 @@ def test_the_delete_of_an_unconfirmed_create_leaves_a_rule_that_is_not_its_own(c
 @pytest.fixture
 def quick_put() -> Iterator[None]:
     """The answer's PUT gives up on a silent S3 after 0.2 s (instead of 5 s)."""
-    original = app.resource._put
-    app.resource._put = functools.partial(response.put, timeout_s=0.2, sleep=lambda s: None)
+    original = app.provider.answers.send
+    app.provider.answers.send = functools.partial(response.put, timeout_s=0.2, sleep=lambda s: None)
     yield
-    app.resource._put = original
+    app.provider.answers.send = original
 
 
 def test_an_answer_s3_refuses_with_403_removes_the_rule_it_would_have_announced(
@@ -218,7 +218,7 @@ def test_an_update_whose_new_rule_ecr_never_confirmed_removes_it_once_answered(c
     removed, for an engine that keeps the old id instead (MiniStack)."""
     cfn.send(create_event(PUBLIC))
     ecr_ptc_emulator.faults().lose_response(CREATE, "5xx")
-    attempts = app.retry_policy.max_attempts
+    attempts = app.provider.retry_policy.max_attempts
     ecr_ptc_emulator.faults().fail(
         "DescribePullThroughCacheRules", "ServiceUnavailableException", 503, times=attempts
     )

@@ -97,11 +97,11 @@ def test_the_ecr_client_sends_the_version_in_its_user_agent(receiver: Receiver, 
         agent = request.headers["User-Agent"]
         sent.append(agent.decode() if isinstance(agent, bytes) else agent)
 
-    app.ecr_client.meta.events.register("before-send.ecr", capture)
+    app.provider.ecr_client.meta.events.register("before-send.ecr", capture)
     try:
         invoke_and_read_logs(receiver, create_event(PUBLIC))
     finally:
-        app.ecr_client.meta.events.unregister("before-send.ecr", capture)
+        app.provider.ecr_client.meta.events.unregister("before-send.ecr", capture)
     assert sent, "the request made no ECR call"
     assert all(f"ecr-pull-through-cache-provider/{VERSION}" in agent for agent in sent), sent
 

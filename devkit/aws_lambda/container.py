@@ -53,8 +53,7 @@ def main(clock_url: str) -> None:
         retries[0] += 1
         sleep(seconds)
 
-    app.retry_policy.sleep = retry_pause
-    app.resource._put = functools.partial(response.put, sleep=sleep)
+    app.provider = app.make_provider(send=functools.partial(response.put, sleep=sleep), sleep=retry_pause)
 
     for line in sys.stdin:
         job = json.loads(line)

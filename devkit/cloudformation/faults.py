@@ -505,7 +505,7 @@ class Redelivered(Fault):
         if index != self.index or delivery != 2:
             return
         if self.cold:
-            self.lab.app.resource._answers.clear()
+            self.lab.lambda_.new_container()
         if self.recorded:
             invocation = self.stack.history[-1]
             first = (
@@ -547,14 +547,14 @@ def _at(lab: Lab, where: str, call: int, run: Callable[[], None]) -> None:
     goes out, "landed" once ECR took that call (its answer not yet back), "claim" just before
     the request's thread claims the answer (its work done)."""
     if where == "claim":
-        resource = lab.app.resource
-        claim = type(resource).claim
+        answers = lab.provider.answers
+        claim = type(answers).claim
 
-        def late_claim() -> bool:
+        def late_claim(turn: Any) -> bool:
             run()
-            return bool(claim(resource))
+            return claim(answers, turn)
 
-        resource.claim = late_claim
+        answers.claim = late_claim  # type: ignore[method-assign]
         return
     number = lab.handler_calls + call
     listeners = lab.landed if where == "landed" else lab.listeners
@@ -586,7 +586,7 @@ class TimeoutFires(Fault):
         if index == self.index:
             self.lab.listeners.clear()
             self.lab.landed.clear()
-            self.lab.app.resource.__dict__.pop("claim", None)
+            self.lab.provider.answers.__dict__.pop("claim", None)
 
     def expect(self, path: Path) -> str:
         return FAILURE
@@ -668,20 +668,19 @@ class FrozenAtReturn(Fault):
     def before(self, index: int, delivery: int) -> None:
         if index != self.index or delivery != 1:
             return
-        resource = self.lab.app.resource
-        finish = getattr(type(resource), "_finish", None)
-        if finish is not None:  # the request's thread is done: it waits for the answer, or returns
+        answers = self.lab.provider.answers
+        finish = type(answers).finish
 
-            def done_then_finish(*args: Any) -> None:
-                self._released.set()
-                finish(resource, *args)
+        def done_then_finish(turn: Any, event: Any) -> None:  # the request's thread is done
+            self._released.set()
+            finish(answers, turn, event)
 
-            resource._finish = done_then_finish
+        answers.finish = done_then_finish  # type: ignore[method-assign]
         _at(self.lab, self.where, self.call, self._timeout_on_its_thread)
 
     def _timeout_on_its_thread(self) -> None:
         self.lab.until_answer_due()
-        put, resource = self.lab._put, self.lab.app.resource
+        put, answers = self.lab._put, self.lab.provider.answers
         reached = threading.Event()
 
         def held(url: str, body: bytes, time_left: Callable[[], float]) -> Any:
@@ -690,7 +689,7 @@ class FrozenAtReturn(Fault):
                 self._released.wait()  # S3's reply comes once the request's thread is done
             return put(url, body, time_left)
 
-        resource._put = held
+        answers.send = held
 
         def watchdog() -> None:
             try:
@@ -710,10 +709,10 @@ class FrozenAtReturn(Fault):
             self._watchdog.join()
         self.lab.listeners.clear()
         self.lab.landed.clear()
-        resource = self.lab.app.resource
-        for name in ("claim", "_finish"):
-            resource.__dict__.pop(name, None)
-        resource._put = self.lab._put
+        answers = self.lab.provider.answers
+        for name in ("claim", "finish"):
+            answers.__dict__.pop(name, None)
+        answers.send = self.lab._put
 
     def expect(self, path: Path) -> str:
         return FAILURE

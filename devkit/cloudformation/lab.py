@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ReadTimeoutError
 
@@ -28,6 +28,9 @@ from devkit.cloudformation.receiver import Receiver
 from devkit.cloudformation.simulator import InProcessLambda, Ledger, Sibling, Stack, Template
 from devkit.cloudformation.stack_api import CUSTOM_TYPE, StackApi
 
+if TYPE_CHECKING:
+    from handler.provider import Provider
+
 Listener = Callable[[int], None]  # called at each ECR call the handler makes, with its number
 SIBLING_TYPE = "AWS::CloudFormation::WaitConditionHandle"
 NEW_UPSTREAM = ("artifactory", "registry.example.dev")  # (kind, host): see Lab.__init__
@@ -37,11 +40,22 @@ PUT_TIMEOUT_S = 0.3  # how long the answer's PUT waits for S3's response (5 s in
 @functools.cache
 def _clients() -> tuple[Any, Any]:
     """ECR and Secrets Manager clients for the whole run (creating one costs ~50 ms); moto's
-    mock serves them whichever mock_aws is active, as it serves the handler's own client."""
+    mock serves them whichever mock_aws is active."""
     import boto3
 
     region = "us-east-1"
     return boto3.client("ecr", region_name=region), boto3.client("secretsmanager", region_name=region)
+
+
+@functools.cache
+def _provider_clients() -> tuple[Any, Any]:
+    """The ECR and CloudFormation clients every container of the run's provider uses, configured
+    as handler.app configures its own."""
+    import boto3
+
+    from handler.app import CLIENT_CONFIG
+
+    return boto3.client("ecr", config=CLIENT_CONFIG), boto3.client("cloudformation", config=CLIENT_CONFIG)
 
 
 class Lab:
@@ -57,7 +71,7 @@ class Lab:
         self.registry = Registry(ecr)
         self.invariants = Invariants(ledger, self.registry)
         self.faults = ecr_ptc_emulator.faults()
-        self.lambda_ = InProcessLambda()
+        self.lambda_ = InProcessLambda(self._container)
         self.stack_api = StackApi()
         self.clock = FakeClock()
         self.current: LambdaContext | None = None
@@ -86,36 +100,45 @@ class Lab:
 
         return app
 
-    def __enter__(self) -> Lab:
-        app = self.app
-        self._saved = (app.retry_policy.sleep, app.resource._put)
-        app.retry_policy.sleep = self._sleep
-        app.resource._put = self._put
-        app.resource._answers.clear()  # a fresh container: nothing remembered from other tests
-        app.resource._started = None  # and no start-up time to count
-        app.ecr_client.meta.events.register_first("before-send.ecr.*", self._before_send)
-        app.ecr_client.meta.events.register("after-call-error.ecr.*", self._after_error)
-        app.ecr_client.meta.events.register_first("after-call.ecr.*", self._after_call)
-        self.stack_api.install(app.cloudformation()[0])
-        watchdog = app.resource._watchdog
+    @property
+    def provider(self) -> Provider:
+        """The provider of the container that serves now."""
+        return self.lambda_.provider
+
+    def _container(self) -> Provider:
+        """A new container's provider: answering through the lab's PUT, pausing on its clock, the
+        watchdog's actions recorded (`armed`)."""
+        from handler.provider import build_provider
+
+        ecr, cloudformation = _provider_clients()
+        provider = build_provider(ecr, lambda: cloudformation, send=self._put, sleep=self._sleep)
+        watchdog = provider.answers.watchdog
         arm = watchdog.arm
 
         def recording(seconds: float, action: Callable[[], None]) -> None:
             self.armed.append(action)
             arm(seconds, action)
 
-        watchdog.arm = recording
+        watchdog.arm = recording  # type: ignore[method-assign]
+        return provider
+
+    def __enter__(self) -> Lab:
+        self._saved = self.app.provider
+        ecr, cloudformation = _provider_clients()
+        ecr.meta.events.register_first("before-send.ecr.*", self._before_send)
+        ecr.meta.events.register("after-call-error.ecr.*", self._after_error)
+        ecr.meta.events.register_first("after-call.ecr.*", self._after_call)
+        self.stack_api.install(cloudformation)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        app = self.app
-        app.ecr_client.meta.events.unregister("before-send.ecr.*", self._before_send)
-        app.ecr_client.meta.events.unregister("after-call-error.ecr.*", self._after_error)
-        app.ecr_client.meta.events.unregister("after-call.ecr.*", self._after_call)
+        ecr, _ = _provider_clients()
+        ecr.meta.events.unregister("before-send.ecr.*", self._before_send)
+        ecr.meta.events.unregister("after-call-error.ecr.*", self._after_error)
+        ecr.meta.events.unregister("after-call.ecr.*", self._after_call)
         self.stack_api.uninstall()
-        del app.resource._watchdog.arm
-        app.resource._watchdog.cancel()
-        app.retry_policy.sleep, app.resource._put = self._saved
+        self.provider.answers.watchdog.cancel()
+        self.app.provider = self._saved
 
     # -- time, and the process stopped at its deadline ------------------------------------------
 
@@ -142,8 +165,13 @@ class Lab:
         return response.put(url, body, time_left, timeout_s=PUT_TIMEOUT_S, sleep=self._sleep)
 
     def _bound(self) -> float:
-        connect, read = self.app.ecr_timeouts.current or (2.0, 6.0)
+        connect, read = self._timeouts()
         return float(connect + read)
+
+    def _timeouts(self) -> tuple[float, float]:
+        """The (connect, read) timeouts of the handler's latest ECR attempt."""
+        timeouts = self.provider.ecr_timeouts
+        return (timeouts.current if timeouts else None) or (2.0, 6.0)
 
     def _before_send(self, request: Any, **kwargs: Any) -> None:
         self._alive()
@@ -163,7 +191,7 @@ class Lab:
     def _after_error(self, exception: Exception, **kwargs: Any) -> None:
         lost = isinstance(exception, ReadTimeoutError) and type(exception) is not ReadTimeoutError
         if lost:  # the emulator took the call and sent nothing back: the read timeout runs out
-            self._pass(self.app.ecr_timeouts.current[1] if self.app.ecr_timeouts.current else 6.0)
+            self._pass(self._timeouts()[1])
 
     def age_rules(self) -> None:
         """Every rule now in the registry was made a minute ago: what exists before an operation
@@ -186,7 +214,7 @@ class Lab:
         self.fire_timeout()
 
     def until_answer_due(self) -> None:
-        turn = self.app.resource._turn
+        turn = self.provider.answers.current
         if turn is not None:
             self.clock.advance(max(turn.answer_left(), 0.0))
 

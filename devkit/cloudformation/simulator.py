@@ -41,11 +41,14 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from devkit.aws_lambda.context import ACCOUNT, REGION, LambdaContext, LambdaKilled
 from devkit.cloudformation.events import request
 from devkit.cloudformation.receiver import Receiver
+
+if TYPE_CHECKING:
+    from handler.provider import Provider
 
 SUCCESS, FAILED = "SUCCESS", "FAILED"
 MAX_BODY_BYTES = 4096  # the whole body must stay under this
@@ -114,26 +117,32 @@ class Lambda(Protocol):
 
 
 class InProcessLambda:
-    """`handler.app.lambda_handler` (crhelper included) in this process: one warm container.
-    Its module-level state serves one invocation at a time, as a Lambda container does. When
-    the invocation is stopped at its deadline (LambdaKilled), the container is gone: the next
-    invocation finds no armed watchdog, no remembered answer, no request in progress."""
+    """`handler.app.lambda_handler` (crhelper included) in this process: one warm container, the
+    provider `start` builds, serving one invocation at a time. When the invocation is stopped at
+    its deadline (LambdaKilled), the container is gone: the next invocation starts a new one (no
+    armed watchdog, no remembered answer, no request in progress)."""
 
-    def __init__(self) -> None:
+    def __init__(self, start: Callable[[], Provider]) -> None:
         self.killed = 0
+        self._start = start
+        self.provider = start()
 
     def invoke(self, event: dict[str, Any], context: LambdaContext) -> int:
         from handler import app  # after the caller set up Region and emulator
 
+        app.provider = self.provider
         try:
             app.lambda_handler(event, context)
         except LambdaKilled:
             self.killed += 1
-            app.resource._watchdog.cancel()
-            app.resource._answers.clear()
-            app.resource._turn = None
+            self.new_container()
             return 0
         return int(context.get_remaining_time_in_millis())
+
+    def new_container(self) -> None:
+        """The next invocation goes to a new container (this one is gone)."""
+        self.provider.answers.watchdog.cancel()
+        self.provider = self._start()
 
 
 class Hooks:

@@ -1,41 +1,33 @@
-"""The Lambda entry point. It only wires the parts together: logging, the ECR client (and, on the
-few paths that need one, a CloudFormation client), crhelper's resource and the dispatcher
-that serves Create, Update and Delete."""
+"""The Lambda entry point. It only wires the parts together: logging, the ECR client (and, made
+on first use, a CloudFormation client) and the provider built from them (handler.provider)."""
 
 from __future__ import annotations
 
 import gc
 import os
 import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from botocore.config import Config
+
+from handler import logs
+from handler.answers import Put
+from handler.deadline import RetryPolicy
+from handler.errors import ProviderError
+from handler.provider import Provider, build_provider
+from handler.response import put
+from handler.version import VERSION
 
 STARTED = time.monotonic()  # CloudFormation's ServiceTimeout counts the container's start too
-# The cold start runs without the cyclic garbage collector, whose passes over the imports'
-# objects were about a fifth of the init (251.7 -> 200.5 ms in-process, median of 11). At the
-# end of this module what the init made is frozen out of later passes and the collector is on.
-gc.disable()
 
-from typing import Any  # noqa: E402
-
-import boto3  # noqa: E402
-from aws_lambda_powertools import Logger  # noqa: E402
-from botocore.config import Config  # noqa: E402
-
-from handler import logs  # noqa: E402
-from handler.calls import AttemptTimeouts, Caller  # noqa: E402
-from handler.deadline import Deadline, RetryPolicy  # noqa: E402
-from handler.dispatch import Dispatcher  # noqa: E402
-from handler.ecr import EcrRules  # noqa: E402
-from handler.errors import ProviderError  # noqa: E402
-from handler.resource import ProviderResource  # noqa: E402
-from handler.stacks import Stacks  # noqa: E402
-from handler.version import VERSION  # noqa: E402
-
-retry_policy = RetryPolicy()
 # Retries are the provider's own (within the deadline), so botocore makes one attempt; each
 # attempt's timeouts are bounded by the time left (handler.calls.AttemptTimeouts).
 CLIENT_CONFIG = Config(
-    connect_timeout=retry_policy.connect_timeout_s,
-    read_timeout=retry_policy.read_timeout_s,
+    connect_timeout=RetryPolicy.connect_timeout_s,
+    read_timeout=RetryPolicy.read_timeout_s,
     retries={"total_max_attempts": 1, "mode": "standard"},
     user_agent_extra=f"ecr-pull-through-cache-provider/{VERSION}",
 )
@@ -46,51 +38,32 @@ logger = Logger(
     json_serializer=logs.serializer(scrubber),
 )
 logs.configure(logger, scrubber)  # before any client exists: botocore logs from its creation on
-resource = ProviderResource(started=STARTED)
 
-ecr_client: Any = None
-ecr_timeouts: AttemptTimeouts | None = None
-try:
-    ecr_client = boto3.client("ecr", config=CLIENT_CONFIG)
-    ecr_timeouts = AttemptTimeouts(ecr_client)
-except Exception as error:  # noqa: BLE001 -- e.g. no Region: every request is answered FAILED, none hangs
-    resource.init_failure(
-        ProviderError(
-            f"The provider could not start ({error}). Check the function's environment "
-            "(AWS_REGION, AWS_DEFAULT_REGION) and redeploy it from template.yaml."
+
+def make_provider(send: Put = put, sleep: Callable[[float], None] = time.sleep) -> Provider:
+    """The provider with AWS's clients, answering through `send` and pausing on `sleep`; one that
+    answers every request FAILED when the clients cannot be made (e.g. no Region), so that no
+    request hangs."""
+    try:
+        ecr_client = boto3.client("ecr", config=CLIENT_CONFIG)
+    except Exception as error:  # noqa: BLE001 -- every request is answered FAILED, none hangs
+        provider = build_provider(None, cloudformation_client, send, sleep, started=STARTED)
+        provider.init_failure(
+            ProviderError(
+                f"The provider could not start ({error}). Check the function's environment "
+                "(AWS_REGION, AWS_DEFAULT_REGION) and redeploy it from template.yaml."
+            )
         )
-    )
-
-_cloudformation: tuple[Any, AttemptTimeouts] | None = None
-
-
-def cloudformation() -> tuple[Any, AttemptTimeouts]:
-    """The CloudFormation client, made on first use: only an Update that meets an existing rule
-    (or an adoption) reads the stack, so most containers never pay for it."""
-    global _cloudformation  # noqa: PLW0603 -- one client per container, like ecr_client
-    if _cloudformation is None:
-        client = boto3.client("cloudformation", config=CLIENT_CONFIG)
-        _cloudformation = (client, AttemptTimeouts(client))
-    return _cloudformation
+        return provider
+    return build_provider(ecr_client, cloudformation_client, send, sleep, started=STARTED)
 
 
-def rules_for(deadline: Deadline) -> EcrRules:
-    return EcrRules(
-        Caller(ecr_client, ecr_timeouts, deadline, retry_policy),
-        Caller(ecr_client, ecr_timeouts, deadline.after_answer(), retry_policy),
-    )
+def cloudformation_client() -> Any:
+    return boto3.client("cloudformation", config=CLIENT_CONFIG)
 
 
-def stacks_for(deadline: Deadline) -> Stacks:
-    return Stacks(lambda: Caller(*cloudformation(), deadline, retry_policy))
-
-
-dispatcher = Dispatcher(resource, rules_for, stacks_for)
-resource.create(dispatcher)
-resource.update(dispatcher)
-resource.delete(dispatcher)
-gc.freeze()
-gc.enable()
+provider = make_provider()
+gc.freeze()  # what the start-up made stays out of the collector's later passes
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> None:
@@ -101,7 +74,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> None:
 def _serve(event: dict[str, Any], context: Any) -> None:
     scrubber.url = str(event.get("ResponseURL", "")) if isinstance(event, dict) else ""
     try:
-        resource(event, context)
+        provider(event, context)
     finally:
         scrubber.url = ""
 

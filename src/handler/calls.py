@@ -9,6 +9,7 @@ that never reached the service (it could not connect) or was refused (4xx) took 
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -88,6 +89,14 @@ class AttemptTimeouts:
         self.current: tuple[float, float] | None = None  # (connect, read) of the latest attempt
         client.meta.events.register("before-call", self._before_call)
 
+    @classmethod
+    def of(cls, client: Any) -> AttemptTimeouts:
+        """The one AttemptTimeouts of `client` (two would each set the timeouts of every call)."""
+        timeouts = _ATTEMPT_TIMEOUTS.get(client)
+        if timeouts is None:
+            timeouts = _ATTEMPT_TIMEOUTS[client] = cls(client)
+        return timeouts
+
     def set(self, connect_s: float, read_s: float) -> None:
         self._read = read_s
         self.current = (connect_s, read_s)
@@ -100,6 +109,7 @@ class AttemptTimeouts:
             context["read_timeout"] = self._read
 
 
+_ATTEMPT_TIMEOUTS: weakref.WeakKeyDictionary[Any, AttemptTimeouts] = weakref.WeakKeyDictionary()
 Retryable = Callable[[str, int, Attempts], bool]  # (code, HTTP status, attempts so far) -> retry?
 Settle = Callable[[Attempts], dict[str, Any] | None]
 

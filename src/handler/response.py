@@ -10,6 +10,7 @@ import logging
 import ssl
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +30,17 @@ class Delivery(Enum):
     STORED = "stored"  # S3 answered 2xx
     NOT_STORED = "not stored"  # no connection could be made, or S3 answered an error status
     UNKNOWN = "unknown"  # the body went out, but no response came back: S3 may have stored it
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a request's work decided to answer: SUCCESS with the id and the attributes (`data`),
+    or FAILED with the id and the Reason."""
+
+    status: str
+    physical_id: str
+    reason: str = ""
+    data: Mapping[str, str] = field(default_factory=dict)
 
 
 def failed_create_id(request_id: str) -> str:

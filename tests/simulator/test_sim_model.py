@@ -395,7 +395,13 @@ def test_the_matrix_catches_an_orphan_when_the_fix_for_it_is_undone(
 ) -> None:
     """Mutation check: without the undo of an undelivered answer, the simulator reports the
     orphaned rule (the bug it found)."""
-    monkeypatch.setattr(lab.app.resource, "undo_if_not_stored", lambda undo: None)
+    from handler.answers import NOT_STORED
+    from handler.dispatch import Request
+
+    undo = Request.undo_unowned
+    monkeypatch.setattr(
+        Request, "undo_unowned", lambda self, because: None if because == NOT_STORED else undo(self, because)
+    )
     create = next(p for p in PATHS if p.name == "create")
 
     run(lab, create, AnswerLost(0, "refused"))
@@ -457,7 +463,9 @@ def test_a_timeout_answer_that_names_nothing_orphans_a_rule_when_the_process_die
 ) -> None:
     """As crhelper answers (and this provider did): the timeout answer carries an id no rollback
     can act on, and the undo planned on the request's thread never runs."""
-    monkeypatch.setattr(type(lab.app.resource), "if_timed_out", lambda self, answer: None)
+    from handler.answers import Answers
+
+    monkeypatch.setattr(Answers, "working", lambda self, turn, request: None)
 
     run(lab, by_name("create"), KilledAtDeadline(0, "landed", 1))
 
@@ -467,14 +475,15 @@ def test_a_timeout_answer_that_names_nothing_orphans_a_rule_when_the_process_die
 def test_a_function_that_returns_before_its_timeout_answer_was_delivered_is_reported(
     lab: Lab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    resource = type(lab.app.resource)
-    finish = resource._finish
+    from handler.answers import Answers
+
+    finish = Answers.finish
 
     def no_wait(self: Any, turn: Any, event: Any) -> None:
         turn.delivered.set()  # as if the delivery were over: the function returns at once
         finish(self, turn, event)
 
-    monkeypatch.setattr(resource, "_finish", no_wait)
+    monkeypatch.setattr(Answers, "finish", no_wait)
 
     run(lab, by_name("create"), FrozenAtReturn(0, "landed", 1))
 
@@ -484,13 +493,14 @@ def test_a_function_that_returns_before_its_timeout_answer_was_delivered_is_repo
 def test_a_stale_timeout_that_answers_the_next_request_is_reported(
     lab: Lab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    resource = lab.app.resource
-    timeout = type(resource)._timeout
+    from handler.answers import Answers
+
+    timeout = Answers._timeout
 
     def any_turn(self: Any, turn: Any) -> None:  # the old bug: the timeout answers whatever runs now
-        timeout(self, self._turn)
+        timeout(self, self.current)
 
-    monkeypatch.setattr(type(resource), "_timeout", any_turn)
+    monkeypatch.setattr(Answers, "_timeout", any_turn)
 
     run(lab, by_name("in-place"), StaleTimeout(0))
 
@@ -502,7 +512,7 @@ def test_attempts_not_bounded_by_the_time_left_are_killed_with_the_lambda_and_re
 ) -> None:
     """A 10 s Lambda, ECR hung: an attempt of 2 + 6 s, then the read that settles it, is still
     running when Lambda stops the process."""
-    monkeypatch.setattr(lab.app.retry_policy, "attempt_timeouts", lambda left, write: (2.0, 6.0))
+    monkeypatch.setattr(lab.provider.retry_policy, "attempt_timeouts", lambda left, write: (2.0, 6.0))
     lab.function_timeout_s = 10
 
     run(lab, by_name("create"), HungEcr(0, 1))
@@ -520,7 +530,7 @@ def test_an_answer_refused_with_403_taken_as_stored_is_reported(
         response.put(url, body, left, timeout_s=0.3)
         return response.Delivery.STORED
 
-    monkeypatch.setattr(lab.app.resource, "_put", put_as_before)
+    monkeypatch.setattr(lab.provider.answers, "send", put_as_before)
 
     run(lab, by_name("create"), AnswerLost(0, "403"))
 

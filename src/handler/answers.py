@@ -1,26 +1,22 @@
-"""crhelper's CfnResource with its unsafe defaults fixed.
+"""The answer CloudFormation gets for each request, owned by one object (`Answers`): which thread
+sends it (the request's own, or the timeout answer's), sending it once, remembering it for a
+request delivered twice, and undoing what CloudFormation will never own when it was not stored.
 
-crhelper 2.0.12 dispatches Create/Update/Delete to our hooks, remembers start-up failures
-and answers FAILED when a hook raises. This subclass changes what it does wrong for us:
-
-- the envelope is checked first (envelope.py): an event that is not CloudFormation's gets one
-  readable answer, never a Python error or the wrong action, and crhelper's own keys are dropped;
-- no lambda/events/logs clients at start-up (they serve polling, which is unused: ~100 ms);
-- no reconfiguration of the root logger on each request (Powertools owns logging);
-- no 120 s sleep after a Delete;
-- the answer: one per invocation (a `Turn`), through a bounded PUT, with a body that is always
+- one answer per invocation (a `Turn`), through a bounded PUT, with a body that is always
   protocol-valid (non-empty id, Reason shortened from the end, under 4096 bytes), and never a
   log line with the ResponseURL;
-- the timeout answer: sent before the answer is due, by one long-lived watchdog thread (crhelper
-  starts a threading.Timer per request), only for the turn it was armed for and only if the
-  request's own thread has not claimed the answer, with an id that lets CloudFormation's rollback
-  remove what the request may have made (crhelper's is empty), so that nothing after it is needed;
+- the timeout answer: sent before the answer is due, by one long-lived watchdog thread, only for
+  the turn it was armed for and only if the request's own thread has not claimed the answer, with
+  an id that lets CloudFormation's rollback remove what the request may have made, so that
+  nothing after it is needed;
 - the function returns only once its answer's delivery is over, whichever thread sent it: Lambda
   freezes the environment then (docs/reference.md, "When Lambda freezes or stops the function");
-- any event gets one answer, even when serving it fails in an unforeseen way;
-- a failed Create answers an id that can never name a rule, so its Delete touches nothing;
+- any event gets one answer, even when serving it fails in an unforeseen way; an event that is
+  not CloudFormation's gets one readable answer (envelope.py);
 - a request delivered twice to a warm container (the same request: stack, resource, type,
   properties) is answered again with the first answer.
+
+Nothing here knows crhelper: handler.cfn_resource connects crhelper's hooks to this object.
 """
 
 from __future__ import annotations
@@ -32,15 +28,13 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from crhelper import CfnResource
+from typing import Any, Protocol
 
 from handler import envelope
 from handler.deadline import Deadline, answer_reserve
-from handler.response import FAILED, SUCCESS, Delivery, build_body, failed_create_id, put
+from handler.response import FAILED, SUCCESS, Delivery, Result, build_body, put
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +46,8 @@ UNEXPECTED_REASON = (
     "The provider hit an unexpected error before it could decide; it did nothing it knows of. Its "
     "logs have the details; please report it. Retry the deployment."
 )
+TIMED_OUT = "the timeout answer had already said FAILED"
+NOT_STORED = "its answer did not reach CloudFormation"
 TIMEOUT_REASON = (
     "The provider ran out of time before ECR finished answering; this request did no more after "
     "that. Retry the deployment; if it recurs, raise the provider function's Timeout, or the "
@@ -109,78 +105,70 @@ class Turn:
         return Deadline(self.answer_left, self.lambda_left, why)
 
 
-class ProviderResource(CfnResource):
-    """The custom resource: crhelper's dispatch with safe answering."""
+class Request(Protocol):
+    """One request's work, as its answer needs it (handler.dispatch.Request implements it)."""
+
+    def timeout_answer(self, killed_at: datetime) -> tuple[str | None, str]:
+        """The timeout answer's id (None: the default one) and what its Reason says of it, given
+        when the process will be killed. From then on the work starts no create."""
+        ...
+
+    def undo_unowned(self, because: str) -> None:
+        """Remove what the work made that CloudFormation will never own, `because` (said in logs)."""
+        ...
+
+    def after_failed_answer(self) -> None:
+        """What is left to do once a FAILED answer went out (within the Lambda's time)."""
+        ...
+
+    def log_decision(self, answer: Mapping[str, Any]) -> None:
+        """The request's decision line, with the answer that went (or goes) out."""
+        ...
+
+
+class Answers:
+    """The one owner of the answers: it claims, delivers and undoes them. `send` is the transport
+    (the bounded PUT to the ResponseURL); `watchdog` sends the timeout answer; `current` is the
+    request being served."""
 
     def __init__(self, send: Put = put, remembered: int = 64, started: float | None = None) -> None:
-        # crhelper's __init__ would create three boto3 clients and reconfigure logging; set
-        # the same attributes it sets instead (tests/test_answering.py checks the list).
-        self._sleep_on_delete = 0
-        self._create_func = self._update_func = self._delete_func = None
-        self._poll_create_func = self._poll_update_func = self._poll_delete_func = None
-        self._timer: Watchdog | None = None
-        self._init_failed: Exception | None = None
-        self._json_logging = False
-        self._log_level = "INFO"
-        self._boto_level = "ERROR"
-        self._send_response = False
-        self._polling_interval = 2
-        self.Status = ""
-        self.Reason = ""
-        self.PhysicalResourceId = ""
-        self.StackId = ""
-        self.RequestId = ""
-        self.LogicalResourceId = ""
-        self.Data: dict[str, Any] = {}
-        self.NoEcho = False
-        self._event: dict[str, Any] = {}
-        self._context: Any = None
-        self._response_url = ""
-        self._sam_local = None
-        self._region = None
-        self._ssl_verify = None
-        # ours
-        self._put = send
+        self.send = send
+        self.watchdog = Watchdog()
+        self.current: Turn | None = None
         self._lock = threading.Lock()
-        self._turn: Turn | None = None
         self._answers: OrderedDict[str, bytes] = OrderedDict()
         self._remembered = remembered
         self._started = started  # when the container began starting (the first turn's clock)
-        self._watchdog = Watchdog()
 
-    def __call__(self, event: Any, context: Any) -> None:
-        self._context = context
+    def serve(self, event: Any, context: Any, work: Callable[[dict[str, Any]], None]) -> None:
+        """Serve one invocation: an envelope that is not CloudFormation's, or a request delivered
+        again, is answered here; any other request is given to `work` (crhelper's dispatch).
+        Returns only once the answer's delivery is over."""
         turn = Turn({}, "", _seconds_left(context))
         try:
             checked = envelope.check(event)
-            self._event = checked.event
             turn = Turn(checked.event, _fingerprint(checked.event), _seconds_left(context))
             if self._started is not None:
                 turn.shorten_service_timeout(time.monotonic() - self._started)
                 self._started = None
             with self._lock:
-                self._turn = turn
-            self._serve(turn, checked, context)
+                self.current = turn
+                earlier = self._answers.get(turn.fingerprint)
+            if checked.problems:
+                self._answer_envelope(turn, checked)
+            elif earlier is not None:
+                log.info("request delivered again: repeating the first answer")
+                with self._lock:
+                    self._take(turn, earlier)
+                self._answer(turn, earlier)
+            else:
+                work(checked.event)
         except Exception:  # a bug: the request is still answered, once
             log.exception("unexpected error while serving the request")
         finally:
-            self._finish(turn, event)
+            self.finish(turn, event)
 
-    def _serve(self, turn: Turn, checked: envelope.Envelope, context: Any) -> None:
-        if checked.problems:
-            self._answer_envelope(turn, checked)
-            return
-        with self._lock:
-            earlier = self._answers.get(turn.fingerprint)
-        if earlier is not None:
-            log.info("request delivered again: repeating the first answer")
-            with self._lock:
-                self._take(turn, earlier)
-            self._answer(turn, earlier)
-            return
-        super().__call__(checked.event, context)
-
-    def _finish(self, turn: Turn, event: Any) -> None:
+    def finish(self, turn: Turn, event: Any) -> None:
         """Before the function returns (Lambda freezes the environment then): the request is
         answered, and the answer's delivery is over, whichever thread sent it."""
         with self._lock:
@@ -193,87 +181,60 @@ class ProviderResource(CfnResource):
         if not turn.delivered.wait(max(turn.lambda_left(), 0.0)):
             log.error("the answer's delivery outlived the function's time")
 
-    # -- what the dispatcher uses -------------------------------------------------------------
+    def arm(self, turn: Turn) -> None:
+        """Send the timeout answer of `turn` when its answer comes due."""
+        self.watchdog.arm(max(turn.answer_left(), 0.0), functools.partial(self._timeout, turn))
 
-    def deadline(self) -> Deadline:
-        """The current request's deadline."""
-        assert self._turn is not None
-        return self._turn.deadline()
+    def working(self, turn: Turn, request: Request) -> None:
+        """The request's work begins: a timeout answer names what it may have made."""
+        turn.timeout_answer = request.timeout_answer
 
-    def claim(self) -> bool:
+    def claim(self, turn: Turn) -> bool:
         """Take the answer for the request's own thread: True, and the timeout answer can no
         longer go out; False when the timeout answer already went (or is going) out."""
         with self._lock:
-            turn = self._turn
-            if turn is None or turn.state != OPEN:
+            if turn is not self.current or turn.state != OPEN:
                 return False
             turn.state = CLAIMED
-        self._watchdog.cancel()
+        self.watchdog.cancel()
         return True
 
-    def sent(self) -> dict[str, Any]:
-        """The answer sent for the current request (Status, Reason, PhysicalResourceId)."""
-        return dict(self._turn.sent) if self._turn else {}
+    def settle(self, turn: Turn, request: Request, result: Result) -> bool:
+        """The work is done with `result`: claim the answer for it (True) and arrange what its
+        delivery may need (undoing what CloudFormation will never own when it is not stored; the
+        work left after a FAILED answer); or, when the timeout answer went out first (False),
+        undo what that answer leaves unowned. The decision is logged either way."""
+        if not self.claim(turn):
+            request.undo_unowned(TIMED_OUT)
+            request.log_decision(dict(turn.sent))
+            return False
+        if result.status == SUCCESS:
+            turn.undo = lambda: request.undo_unowned(NOT_STORED)
+        else:
+            turn.after.append(request.after_failed_answer)
+        answer = {"Status": result.status, "PhysicalResourceId": result.physical_id, "Reason": result.reason}
+        request.log_decision(answer)
+        return True
 
-    def after_answer(self, work: Callable[[], None]) -> None:
-        """Run `work` once this request's answer has been sent, whatever became of it."""
-        if self._turn is not None:
-            self._turn.after.append(work)
-
-    def if_timed_out(self, answer: TimeoutAnswer) -> None:
-        """How the timeout answer of the current request names what it may have made."""
-        if self._turn is not None:
-            self._turn.timeout_answer = answer
-
-    def undo_if_not_stored(self, undo: Callable[[], None]) -> None:
-        """Run `undo` if this request's answer certainly did not reach S3: CloudFormation then
-        never learns what the request did, fails it after ServiceTimeout and rolls back."""
-        if self._turn is not None:
-            self._turn.undo = undo
-
-    # -- crhelper's hooks ---------------------------------------------------------------------
-
-    def _log_setup(self, event: Any, context: Any) -> None:
-        """Logging is configured once, by Powertools, in handler.app."""
-
-    def _wait_for_cwlogs(self, sleep: Any = None) -> None:
-        """No pause after a Delete: the answer goes out as soon as the work is done."""
-
-    def generate_physical_id(self, event: dict[str, Any]) -> str:
-        return failed_create_id(str(event.get("RequestId", "")))
-
-    def _set_timeout(self) -> None:
-        turn = self._turn
-        assert turn is not None
-        self._timer = self._watchdog  # crhelper cancels self._timer when the request is done
-        self._watchdog.arm(max(turn.answer_left(), 0.0), functools.partial(self._timeout, turn))
+    def send_answer(
+        self, turn: Turn, status: str, reason: str, physical_id: str | None, data: Mapping[str, Any] | None
+    ) -> None:
+        """Answer `turn`, unless it already was."""
+        with self._lock:
+            if turn.state == ANSWERED:
+                log.warning("an answer was already sent for this request: not sending another")
+                return
+            body = self._take(turn, build_body(turn.event, status, reason, physical_id, data))
+        self._answer(turn, body)
 
     def _timeout(self, turn: Turn) -> None:
         with self._lock:
-            if turn is not self._turn or turn.state != OPEN:
+            if turn is not self.current or turn.state != OPEN:
                 return  # armed for another request, or the request's thread answers itself
             physical_id, note = _what_it_made(turn)  # closes the request's journal to new creates
             body = self._take(turn, build_body(turn.event, FAILED, TIMEOUT_REASON + note, physical_id, None))
         log.error("the answer is due and ECR has not finished: answering FAILED now")
         self._answer(turn, body)
-
-    def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
-        with self._lock:
-            turn = self._turn
-            if turn is None or turn.state == ANSWERED:
-                log.warning("an answer was already sent for this request: not sending another")
-                return
-            body = build_body(
-                turn.event,
-                status or self.Status or FAILED,
-                reason if status else str(self.Reason),
-                str(self.PhysicalResourceId or "") or None,
-                self.Data,
-            )
-            self._take(turn, body)
-        self._answer(turn, body)
-
-    # -- answering ----------------------------------------------------------------------------
 
     def _take(self, turn: Turn, body: bytes) -> bytes:
         """Mark the turn answered with `body` (under the lock: whoever takes it, answers; from
@@ -315,7 +276,7 @@ class ProviderResource(CfnResource):
         if not isinstance(url, str) or not url:
             log.error("the request has no ResponseURL: there is nowhere to answer")
             return Delivery.NOT_STORED
-        return self._put(url, body, lambda: turn.waiting_left() - 0.25)
+        return self.send(url, body, lambda: turn.waiting_left() - 0.25)
 
     def _remember(self, fingerprint: str, body: bytes) -> None:
         """(under the lock)"""
