@@ -20,6 +20,7 @@ import boto3  # noqa: E402
 from aws_lambda_powertools import Logger  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
+from ecr_ptc_contract import VERSION  # noqa: E402
 from handler import logs  # noqa: E402
 from handler.calls import AttemptTimeouts, Caller  # noqa: E402
 from handler.deadline import Deadline, RetryPolicy  # noqa: E402
@@ -28,7 +29,6 @@ from handler.ecr import EcrRules  # noqa: E402
 from handler.errors import ProviderError  # noqa: E402
 from handler.resource import ProviderResource  # noqa: E402
 from handler.stacks import Stacks  # noqa: E402
-from handler.version import VERSION  # noqa: E402
 
 retry_policy = RetryPolicy()
 # Retries are the provider's own (within the deadline), so botocore makes one attempt; each
