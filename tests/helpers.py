@@ -6,7 +6,6 @@ from typing import Any
 
 import boto3
 
-import ecr_ptc_contract as contract
 import ecr_ptc_emulator
 from devkit.cloudformation.events import request
 
@@ -31,7 +30,18 @@ PARTITIONS = {
 }
 ROLE_A = "arn:aws:iam::123456789012:role/ecr-ptc-upstream-a"
 ROLE_B = "arn:aws:iam::123456789012:role/ecr-ptc-upstream-b"
-ATTRIBUTES = set(contract.ATTRIBUTES)  # every answer's Data holds each, and nothing else
+ATTRIBUTES = {
+    "EcrRepositoryPrefix",
+    "UpstreamRegistryUrl",
+    "UpstreamRegistry",
+    "UpstreamRepositoryPrefix",
+    "CredentialArn",
+    "CustomRoleArn",
+    "RegistryId",
+    "CreatedAt",
+    "UpdatedAt",
+    "RepositoryUriPrefix",
+}
 
 
 def ops() -> list[str]:

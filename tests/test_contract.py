@@ -30,6 +30,7 @@ from ecr_ptc_contract import (
 from handler.attributes import attributes
 from handler.properties import InvalidProperties, parse
 from handler.rules import Rule, changes
+from tests import helpers
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "docs" / "reference.md"
@@ -64,6 +65,11 @@ def test_the_schema_states_each_propertys_default() -> None:
 # ---------------------------------------------------------------------------------------
 # The handler's attributes and changes are the ones the contract names
 # ---------------------------------------------------------------------------------------
+
+
+def test_the_contract_names_the_attributes_the_tests_expect() -> None:
+    assert set(ATTRIBUTES) == helpers.ATTRIBUTES  # (the tests' own list, written out there)
+    assert len(ATTRIBUTES) == len(helpers.ATTRIBUTES)
 
 
 def test_the_handler_answers_exactly_the_contracts_attributes() -> None:
