@@ -1,6 +1,6 @@
-"""One statement of the property contract (src/handler/contract.py), and everything that must
-follow it: the JSON Schema accepts and refuses exactly what `parse` does (property-based),
-the files `./dev contract` writes into the lint rule package are current, and
+"""One statement of the contract (ecr_ptc_contract), and everything that must follow it: the
+JSON Schema it computes accepts and refuses exactly what the handler's `parse` does
+(property-based), the handler's attributes and changes are the ones it names, and
 docs/reference.md states the same property facts. Pure: no AWS."""
 
 from __future__ import annotations
@@ -16,10 +16,21 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft7Validator
 
-from devkit.contract import generate
-from handler import contract
-from handler.contract import BY_NAME, PROPERTIES, UPSTREAMS, json_schema
+import ecr_ptc_contract as contract
+from ecr_ptc_contract import (
+    ATTRIBUTES,
+    BY_NAME,
+    IN_PLACE,
+    NEW_RULE,
+    PROPERTIES,
+    PROVIDER_ONLY,
+    UPSTREAMS,
+    json_schema,
+)
+from handler.attributes import attributes
 from handler.properties import InvalidProperties, parse
+from handler.rules import Rule, changes
+from tests import helpers
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "docs" / "reference.md"
@@ -31,10 +42,95 @@ def test_the_schema_is_a_valid_draft_07_schema() -> None:
     Draft7Validator.check_schema(SCHEMA)
 
 
-def test_the_committed_schema_and_checks_of_the_lint_package_are_current() -> None:
-    assert generate.stale() == [], "run ./dev contract"
-    committed = json.loads((generate.PACKAGE / "schema.json").read_text(encoding="utf-8"))
-    assert committed == SCHEMA
+def test_no_copy_of_the_schema_is_committed() -> None:
+    """The schema is computed (json_schema()) wherever it is used, never written to a file."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.json"], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    for name in tracked:
+        text = (ROOT / name).read_text(encoding="utf-8")
+        assert '"$schema": "http://json-schema.org/' not in text, f"{name} holds a JSON Schema"
+
+
+def test_the_schema_states_each_propertys_default() -> None:
+    for prop in PROPERTIES:
+        assert SCHEMA["properties"][prop.name].get("default") == prop.default, prop.name
+    assert {p.name: p.default for p in PROPERTIES if p.default} == {
+        "UpstreamRepositoryPrefix": "ROOT",
+        "AdoptExisting": "false",
+        "ValidateCredentials": "false",
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# The handler's attributes and changes are the ones the contract names
+# ---------------------------------------------------------------------------------------
+
+
+def test_the_contract_names_the_attributes_the_tests_expect() -> None:
+    assert set(ATTRIBUTES) == helpers.ATTRIBUTES  # (the tests' own list, written out there)
+    assert len(ATTRIBUTES) == len(helpers.ATTRIBUTES)
+
+
+def test_the_handler_answers_exactly_the_contracts_attributes() -> None:
+    spec = parse({"EcrRepositoryPrefix": "q1", "UpstreamRegistryUrl": "quay.io"})
+    given = attributes(spec, Rule("q1", "quay.io", "quay"), "123456789012", "us-east-1", "aws")
+    assert tuple(given) == ATTRIBUTES
+    assert all(isinstance(value, str) for value in given.values())
+
+
+def test_every_property_ecr_holds_is_an_attribute_and_the_others_are_not() -> None:
+    for prop in PROPERTIES:
+        assert (prop.name in ATTRIBUTES) == (prop.update != PROVIDER_ONLY), prop.name
+
+
+ECR_RULE = {
+    "EcrRepositoryPrefix": "team",
+    "UpstreamRegistryUrl": "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+    "UpstreamRepositoryPrefix": "prod",
+    "CredentialArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/a-AbCdEf",
+    "CustomRoleArn": "arn:aws:iam::123456789012:role/ecr-ptc",
+}
+CHANGED = {
+    "EcrRepositoryPrefix": "other",
+    "UpstreamRegistryUrl": "444455556666.dkr.ecr.eu-west-1.amazonaws.com",
+    "UpstreamRegistry": "ecr",  # the held rule is of another kind (below)
+    "UpstreamRepositoryPrefix": "dev",
+    "CredentialArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/b-AbCdEf",
+    "CustomRoleArn": "arn:aws:iam::123456789012:role/other",
+}
+
+
+@pytest.mark.parametrize("prop", [p for p in PROPERTIES if p.update != PROVIDER_ONLY], ids=lambda p: p.name)
+def test_a_change_is_made_in_place_exactly_when_the_contract_says_so(prop: contract.Property) -> None:
+    held_spec = parse(ECR_RULE)
+    held = Rule(
+        held_spec.ecr_repository_prefix,
+        held_spec.upstream_registry_url,
+        "quay" if prop.name == "UpstreamRegistry" else "ecr",
+        held_spec.upstream_repository_prefix,
+        held_spec.credential_arn,
+        held_spec.custom_role_arn,
+    )
+    (change,) = changes(held, parse({**ECR_RULE, prop.name: CHANGED[prop.name]}))
+    assert change.name == prop.name
+    assert change.in_place == (prop.update == IN_PLACE)
+    if prop.update == IN_PLACE:  # removing it: ECR's update cannot clear it, a new rule can
+        (removal,) = changes(held, parse({k: v for k, v in ECR_RULE.items() if k != prop.name}))
+        assert (removal.name, removal.in_place) == (prop.name, False)
+
+
+def test_every_property_says_what_a_change_does() -> None:
+    assert {p.name: p.update for p in PROPERTIES} == {
+        "EcrRepositoryPrefix": NEW_RULE,
+        "UpstreamRegistryUrl": NEW_RULE,
+        "UpstreamRegistry": NEW_RULE,
+        "UpstreamRepositoryPrefix": NEW_RULE,
+        "CredentialArn": IN_PLACE,
+        "CustomRoleArn": IN_PLACE,
+        "AdoptExisting": PROVIDER_ONLY,
+        "ValidateCredentials": PROVIDER_ONLY,
+    }
 
 
 # ---------------------------------------------------------------------------------------
@@ -332,6 +428,24 @@ def test_the_reference_states_each_propertys_facts(prop: contract.Property) -> N
         assert f"`{value}`" in entry
     if prop.only_for:
         assert entry.startswith(f"For an {prop.only_for.upper()} upstream"), entry[:80]
+
+
+UPDATE_REQUIRES = {
+    NEW_RULE: "Replacement (new rule",
+    IN_PLACE: "No interruption when it changes to another",
+    PROVIDER_ONLY: "No interruption (no ECR call",
+}
+
+
+@pytest.mark.parametrize("prop", PROPERTIES, ids=lambda p: p.name)
+def test_the_reference_states_what_a_change_to_each_property_does(prop: contract.Property) -> None:
+    entry = reference_properties()[prop.name]
+    update = fact(entry, "Update requires")
+    assert update is not None and update.startswith(UPDATE_REQUIRES[prop.update]), update
+    if prop.update == IN_PLACE:
+        assert "Removing it: Replacement (new rule, same prefix)" in update, update
+    if prop.boolean:
+        assert fact(entry, "Default") == f'`"{prop.default}"`'
 
 
 def test_the_reference_lists_every_upstream_with_its_hosts_and_credential() -> None:

@@ -1,7 +1,7 @@
 """Every YAML snippet of README.md, docs/*.md and tools/cfn-lint-ptc/README.md that is a
 CloudFormation template, or part of one, passes the real cfn-lint (.venv-tools) with the
-project's own rule E9101 loaded (`--append-rules=cfn_lint_ptc.rules`, the package's source on
-PYTHONPATH): what the docs show deploys, as far as a linter can tell.
+project's own rule E9101 loaded (`--append-rules=cfn_lint_ptc.rules`, the package's and the
+contract's sources on PYTHONPATH): what the docs show deploys, as far as a linter can tell.
 
 Each YAML snippet is one of these, decided by its top-level keys; a snippet that is none of
 them fails the test, so a new kind of snippet has to be placed here on purpose:
@@ -39,11 +39,11 @@ from typing import Any
 import pytest
 
 from devkit.cloudformation import templates
-from handler.contract import CLOUDFORMATION_OWNED, PROPERTIES
+from ecr_ptc_contract import CLOUDFORMATION_OWNED, PROPERTIES
+from tests import wheels
 from tests.snippets import ROOT, Snippet, code_blocks, yaml_snippets
 
 REFERENCE = ROOT / "docs" / "reference.md"
-LINT_PACKAGE_SOURCE = ROOT / "tools" / "cfn-lint-ptc" / "src"
 CFNLINTRC = {"append_rules": ["cfn_lint_ptc.rules"]}
 SYNTAX_BLOCK = (REFERENCE, "Syntax > YAML", "Type: Custom::PullThroughCacheRule\nProperties:")
 PSEUDO_PARAMETERS = {
@@ -183,7 +183,7 @@ def test_every_template_snippet_passes_cfn_lint_with_rule_e9101(tmp_path: Path) 
         names[name] = item
     (tmp_path / CANARY).write_text(canary(), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["PYTHONPATH"] = str(LINT_PACKAGE_SOURCE)
+    env["PYTHONPATH"] = wheels.source_path("cfn-lint-ptc")
     result = subprocess.run(  # noqa: PLW1510 -- asserted below with the output
         [
             require_tool("cfn-lint"),

@@ -21,7 +21,7 @@ import ecr_ptc_emulator
 from devkit.cloudformation import templates
 from devkit.importer import cli, rules
 from handler.properties import RuleSpec, parse
-from tests import importing
+from tests import importing, wheels
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE_TOKEN = {"Fn::ImportValue": {"Fn::Sub": "${ProviderStackName}-ServiceToken"}}
@@ -247,7 +247,7 @@ def run(args: list[str | Path], cwd: Path, **env: str) -> subprocess.CompletedPr
 
 
 def lint(path: Path) -> subprocess.CompletedProcess[str]:
-    pythonpath = str(ROOT / "tools" / "cfn-lint-ptc" / "src")
+    pythonpath = wheels.source_path("cfn-lint-ptc")
     args: list[str | Path] = [tool("cfn-lint"), "--append-rules", "cfn_lint_ptc.rules", "--", path.name]
     return run(args, path.parent, PYTHONPATH=pythonpath)
 
@@ -275,7 +275,7 @@ def test_the_cdk_app_synthesizes_the_same_rules(
     assert "adopt_existing=True" in source
     if not cdk_env.SITE_PACKAGES.is_dir():
         pytest.fail("the CDK lives in .venv-cdk: run ./dev test (it creates it from requirements-cdk.txt)")
-    pythonpath = os.pathsep.join(str(ROOT / "tools" / p / "src") for p in ("cfn-lint-ptc", "cdk-ptc"))
+    pythonpath = wheels.source_path("cdk-ptc")
     out = tmp_path / "cdk.out"  # where `cdk synth` has the app write (CDK_OUTDIR)
     result = run(
         [cdk_env.PYTHON, app], tmp_path, PYTHONPATH=pythonpath, CDK_OUTDIR=str(out), **cdk_env.QUIET_NODE

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {
     "devkit": ROOT,
     "handler": ROOT / "src",
+    "ecr_ptc_contract": ROOT / "src",
     "ecr_ptc_emulator": ROOT,
 }
 

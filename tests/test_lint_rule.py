@@ -1,8 +1,9 @@
 """The cfn-lint rule package (tools/cfn-lint-ptc), through the real cfn-lint.
 
-The `tools` tests build the package's wheel and install it into a directory of its own (no
-index, no network), then run .venv-tools' cfn-lint with only that directory on PYTHONPATH, as
-a user who installed it would: none of the Lambda's code is importable there. Every example
+The `tools` tests build the package's wheel and the contract's it depends on, and install both
+into a directory of their own (no index, no network; removed at the end), then run
+.venv-tools' cfn-lint with only that directory on PYTHONPATH, as a user who installed them
+would: none of the Lambda's code is importable there. Every example
 template is clean; each class of mistake in tests/lint/mistakes.yaml is found at the line its
 comment announces, and nothing else is. The pure part (what a template value sends) runs here.
 """
@@ -14,7 +15,8 @@ import os
 import re
 import shutil
 import subprocess
-import zipfile
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +24,10 @@ import pytest
 from cfn_lint_ptc import check, schema, warnings
 from cfn_lint_ptc.values import COMPUTED, sent
 
-from handler.contract import json_schema
+from ecr_ptc_contract import VERSION, json_schema
+from tests import wheels
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = ROOT / "tools" / "cfn-lint-ptc"
 LINT = ROOT / "tests" / "lint"
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 RULE = "E9101"  # what the provider refuses
@@ -115,33 +117,29 @@ def shown(result: subprocess.CompletedProcess[str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The package's wheel, built from a copy of its source (the tree stays clean) with the
-    tools' own setuptools: no build isolation, no index."""
-    python = tools_python()
-    work = tmp_path_factory.mktemp("cfn-lint-ptc")
-    source = work / "source"
-    shutil.copytree(PACKAGE, source, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
-    built = subprocess.run(  # noqa: PLW1510 -- asserted below with its output
-        [python, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", work, source],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert built.returncode == 0, shown(built)
-    (found,) = work.glob("cfn_lint_ptc-*.whl")
-    return found
+def work() -> Iterator[Path]:
+    """Where the wheels are built and installed; removed with all it holds after the tests."""
+    with tempfile.TemporaryDirectory(prefix="cfn-lint-ptc-") as directory:
+        yield Path(directory)
 
 
 @pytest.fixture(scope="module")
-def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A directory the wheel is installed into, to put on cfn-lint's PYTHONPATH."""
+def built(work: Path) -> dict[str, Path]:
+    """The package's wheel and the contract's, built with the tools' own setuptools."""
     python = tools_python()
-    target = tmp_path_factory.mktemp("site")
-    result = run(
-        [python, "-m", "pip", "install", "--no-deps", "--no-index", "--target", target, wheel], ROOT, target
-    )
-    assert result.returncode == 0, shown(result)
+    return {tool: wheels.build(tool, python, work) for tool in ("contract", "cfn-lint-ptc")}
+
+
+@pytest.fixture(scope="module")
+def wheel(built: dict[str, Path]) -> Path:
+    return built["cfn-lint-ptc"]
+
+
+@pytest.fixture(scope="module")
+def installed(built: dict[str, Path], work: Path) -> Path:
+    """A directory both wheels are installed into, to put on cfn-lint's PYTHONPATH."""
+    target = work / "site"
+    wheels.install(tools_python(), list(built.values()), target)
     return target
 
 
@@ -163,31 +161,42 @@ def ours(findings: list[dict[str, Any]], rule: str = RULE) -> list[tuple[int, st
 
 
 @pytest.mark.tools
-def test_the_wheel_holds_the_rule_the_checks_and_the_schema(wheel: Path) -> None:
-    names = set(zipfile.ZipFile(wheel).namelist())
-    for name in (
-        "rules.py",
-        "values.py",
-        "schema.json",
-        "provider/contract.py",
-        "provider/upstreams.py",
-        "provider/properties.py",
-    ):
+def test_the_wheel_holds_the_rule_and_depends_on_the_contract_of_its_version(wheel: Path) -> None:
+    names = wheels.names(wheel)
+    for name in ("__init__.py", "rules.py", "values.py", "py.typed"):
         assert f"cfn_lint_ptc/{name}" in names, sorted(names)
-    assert not any(n.startswith("handler/") for n in names)
+    assert not [n for n in names if n.startswith(("handler/", "ecr_ptc_contract/")) or n.endswith(".json")]
+    assert f"ecr-pull-through-cache-contract=={VERSION}" in wheels.requirements(wheel)
+    assert wheel.name.startswith(f"cfn_lint_ptc-{VERSION}-")
+
+
+@pytest.mark.tools
+def test_the_contracts_wheel_is_its_package_alone(built: dict[str, Path]) -> None:
+    contract = built["contract"]
+    names = wheels.names(contract)
+    packaged = {n for n in names if not n.startswith("ecr_pull_through_cache_contract-")}
+    assert packaged == {
+        f"ecr_ptc_contract/{p.relative_to(wheels.CONTRACT_SOURCE)}"
+        for p in wheels.CONTRACT_SOURCE.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    assert wheels.requirements(contract) == []
+    assert contract.name.startswith(f"ecr_pull_through_cache_contract-{VERSION}-")
 
 
 @pytest.mark.tools
 def test_the_installed_rule_needs_none_of_the_lambdas_code(installed: Path) -> None:
     python = tools_python()
     probe = (
-        "import importlib.util, cfn_lint_ptc.rules as r\n"
+        "import importlib.util, cfn_lint_ptc.rules as r, ecr_ptc_contract as c\n"
         "assert importlib.util.find_spec('handler') is None, 'the Lambda code is importable'\n"
         "print(r.__file__)\n"
+        "print(c.__file__)\n"
     )
     result = run([python, "-c", probe], ROOT, installed)
     assert result.returncode == 0, shown(result)
-    assert result.stdout.startswith(str(installed)), result.stdout
+    rule, contract = result.stdout.splitlines()
+    assert rule.startswith(str(installed)) and contract.startswith(str(installed)), result.stdout
 
 
 @pytest.mark.tools

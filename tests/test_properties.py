@@ -7,15 +7,8 @@ import json
 
 import pytest
 
-from handler.properties import (
-    InvalidProperties,
-    RuleSpec,
-    canonical_prefix,
-    check,
-    is_rule_id,
-    parse,
-    warnings,
-)
+from ecr_ptc_contract import Problem, check, warnings
+from handler.properties import InvalidProperties, RuleSpec, canonical_prefix, is_rule_id, parse
 from tests.helpers import PARTITIONS
 
 SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf"
@@ -504,8 +497,6 @@ def test_past_what_fits_the_reason_says_how_many_more_there_are() -> None:
 
 
 def test_check_says_nothing_of_computed_values_or_what_depends_on_them() -> None:
-    from handler.properties import Problem, check
-
     # the URL unknown: no kind, so no credential is asked for and ECR-only properties are fine
     assert check({"EcrRepositoryPrefix": "hub", "CustomRoleArn": "r"}, {"UpstreamRegistryUrl"}) == [
         Problem(

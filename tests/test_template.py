@@ -627,6 +627,12 @@ def test_dev_sam_runs_the_pinned_sam_cli() -> None:
 @pytest.mark.tools
 def test_sam_build_packages_the_handler_and_pinned_sdk(built_function: Path) -> None:
     assert (built_function / "handler" / "app.py").is_file(), "handler/app.py is not in the build"
+    # the contract the handler checks with, beside it: every module of it, as written
+    contract = ROOT / "src" / "ecr_ptc_contract"
+    for module in contract.glob("*.py"):
+        packaged = built_function / "ecr_ptc_contract" / module.name
+        assert packaged.is_file(), f"ecr_ptc_contract/{module.name} is not in the build"
+        assert packaged.read_bytes() == module.read_bytes(), f"ecr_ptc_contract/{module.name} differs"
     for package in ("boto3", "botocore", "crhelper", "aws_lambda_powertools"):
         assert (built_function / package).is_dir(), f"{package} is not in the build"
     pins = pinned_versions()
@@ -636,7 +642,7 @@ def test_sam_build_packages_the_handler_and_pinned_sdk(built_function: Path) -> 
     match = re.search(r"^__version__ = ['\"]([^'\"]+)['\"]", init, re.MULTILINE)
     assert match is not None and match.group(1) == pins["botocore"]
     # Test-only code must not ship.
-    for name in ("moto", "ecr_ptc_emulator", "pytest", "tests", "devkit"):
+    for name in ("moto", "ecr_ptc_emulator", "pytest", "tests", "devkit", "tools", "cfn_lint_ptc", "cfnlint"):
         assert not (built_function / name).exists(), f"{name} must not be in the Lambda package"
 
 
@@ -769,6 +775,7 @@ def test_the_package_ships_bytecode_python_need_not_compile_at_cold_start(built_
     for module in (
         "handler/app.py",
         "handler/lifecycle.py",
+        "ecr_ptc_contract/checks.py",
         "botocore/client.py",
         "crhelper/resource_helper.py",
     ):

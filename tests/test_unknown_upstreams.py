@@ -15,7 +15,8 @@ from devkit.cloudformation import templates
 from devkit.cloudformation.events import STACK_ID
 from devkit.cloudformation.stack_api import StackApi
 from devkit.importer import cli
-from handler.properties import parse, warnings
+from ecr_ptc_contract import warnings
+from handler.properties import parse
 from tests.conftest import Cfn
 from tests.helpers import (
     ATTRIBUTES,

@@ -1,6 +1,7 @@
-"""One version, everywhere: src/handler/version.py, and every place that holds it as a literal
-(SAR metadata, pyproject.toml, the README, the SAR consumer example); what `./dev version`
-changes; the ECR client's user agent and the decision log line."""
+"""One version, everywhere: the contract's (src/ecr_ptc_contract/version.py, which the handler
+and the lint and CDK packages read), and every place that holds it as a literal (SAR metadata,
+the pyproject.toml files and the tools' pins on the contract, the README, the SAR consumer
+example); what `./dev version` changes; the ECR client's user agent and the decision log line."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ import pytest
 
 from devkit.cloudformation.receiver import Receiver
 from devkit.release import version as tool
+from ecr_ptc_contract import VERSION
 from handler import app
-from handler.version import VERSION
 from tests.helpers import PUBLIC, create_event
 from tests.test_logs import invoke_and_read_logs
 from tests.test_template import load_cfn
@@ -39,6 +40,33 @@ def test_pyproject_states_the_version() -> None:
     assert project["version"] == VERSION
 
 
+TOOLS = ("contract", "cfn-lint-ptc", "cdk-ptc")
+
+
+def project(path: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))["project"]
+    return loaded
+
+
+@pytest.mark.parametrize("tool_name", TOOLS)
+def test_each_tool_package_has_the_providers_version(tool_name: str) -> None:
+    assert project(ROOT / "tools" / tool_name / "pyproject.toml")["version"] == VERSION
+
+
+@pytest.mark.parametrize("tool_name", ["cfn-lint-ptc", "cdk-ptc"])
+def test_the_lint_and_cdk_packages_pin_the_contract_of_their_own_version(tool_name: str) -> None:
+    dependencies = project(ROOT / "tools" / tool_name / "pyproject.toml")["dependencies"]
+    pins = [d for d in dependencies if d.startswith("ecr-pull-through-cache-contract")]
+    assert pins == [f"ecr-pull-through-cache-contract=={VERSION}"], dependencies
+    assert not [d for d in dependencies if d.startswith("cfn-lint-ptc")], "the CDK needs no lint rule"
+
+
+def test_the_lint_package_reports_the_providers_version() -> None:
+    import cfn_lint_ptc
+
+    assert cfn_lint_ptc.__version__ == VERSION  # (the CDK package's: tests/cdk/test_construct.py)
+
+
 def test_the_readme_states_the_version() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert re.search(rf"^\*\*Version {re.escape(VERSION)}\*\*", readme, re.MULTILINE)
@@ -56,7 +84,10 @@ def test_the_changelog_has_this_release_and_an_unreleased_section() -> None:
 
 
 def test_the_tool_finds_every_place_agreeing() -> None:
-    assert tool.found(ROOT) == {place.path: VERSION for place in tool.PLACES}
+    assert tool.found(ROOT) == {place.name: VERSION for place in tool.PLACES}
+    written = {place.path for place in tool.PLACES}
+    assert {f"tools/{name}/pyproject.toml" for name in TOOLS} <= written
+    assert "src/ecr_ptc_contract/version.py" in written
 
 
 @pytest.fixture
@@ -70,11 +101,16 @@ def copy_of_the_project(tmp_path: Path) -> Path:
 def test_setting_a_version_rewrites_every_place_and_opens_its_release(copy_of_the_project: Path) -> None:
     root = copy_of_the_project
     changed = tool.set_version(root, "1.2.3", datetime.date(2030, 1, 2))
-    assert sorted(changed) == sorted([place.path for place in tool.PLACES] + [tool.CHANGELOG])
+    assert sorted(changed) == sorted({place.path for place in tool.PLACES} | {tool.CHANGELOG})
     assert set(tool.found(root).values()) == {"1.2.3"}
     assert load_cfn(root / "template.yaml")["Metadata"]["AWS::ServerlessRepo::Application"][
         "SemanticVersion"
     ] == ("1.2.3")
+    for name in TOOLS:
+        assert project(root / "tools" / name / "pyproject.toml")["version"] == "1.2.3"
+    lint = project(root / "tools" / "cfn-lint-ptc" / "pyproject.toml")["dependencies"]
+    assert "ecr-pull-through-cache-contract==1.2.3" in lint
+    assert 'VERSION = "1.2.3"' in (root / "src" / "ecr_ptc_contract" / "version.py").read_text()
     changelog = (root / tool.CHANGELOG).read_text(encoding="utf-8")
     assert changelog.index("## [Unreleased]") < changelog.index("## [1.2.3] - 2030-01-02")
     assert changelog.index("## [1.2.3] - 2030-01-02") < changelog.index(f"## [{VERSION}]")

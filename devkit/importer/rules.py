@@ -9,8 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-ROOT = "ROOT"
-ECR = "ecr"
+from ecr_ptc_contract import ECR, ROOT
+
 SUFFIX = "Cache"  # of every logical id: DockerHubCache (its parameters: DockerHubCredentialArn)
 _ARN_ACCOUNT = re.compile(r"arn:[a-z0-9-]+:[a-z0-9-]+:[a-z0-9-]*:(?P<account>[0-9]{12}):")
 

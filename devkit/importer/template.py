@@ -12,8 +12,9 @@ from typing import Any
 import yaml
 
 from devkit.importer.rules import Declared
+from ecr_ptc_contract import RESOURCE_TYPE
+from ecr_ptc_contract.attributes import REPOSITORY_URI_PREFIX
 
-RESOURCE_TYPE = "Custom::PullThroughCacheRule"
 PROVIDER_STACK = "ecr-ptc-provider"
 
 
@@ -51,7 +52,7 @@ def template(declared: Sequence[Declared], account: str, region: str, retain: bo
         resources[rule.logical_id] = resource
         outputs[f"{rule.logical_id}UriPrefix"] = {  # the provider's, right in every partition
             "Description": f"Where the rule '{rule.prefix}' caches: pull <this>/<upstream repository>:<tag>",
-            "Value": {"Fn::GetAtt": [rule.logical_id, "RepositoryUriPrefix"]},
+            "Value": {"Fn::GetAtt": [rule.logical_id, REPOSITORY_URI_PREFIX]},
         }
     return {
         "AWSTemplateFormatVersion": "2010-09-09",

@@ -1,8 +1,11 @@
 """`./dev version [X.Y.Z]`: show the provider's version in every place it is written, or set it.
 
-The version lives in src/handler/version.py; these files must hold it as a literal too (SAR
-metadata takes no intrinsic functions, pyproject.toml and the README are read by people and
-tools), so one command rewrites them all and the tests fail when any of them disagrees.
+The provider, its contract and the lint and CDK packages are one release with one version. It
+lives in src/ecr_ptc_contract/version.py (the Lambda and both packages read it from there);
+these files must hold it as a literal too (SAR metadata takes no intrinsic functions, the
+pyproject.toml files are read by the build tools, with the lint and CDK packages' pins on the
+contract, the README by people), so one command rewrites them all and the tests fail when
+any of them disagrees.
 Setting a version also opens its CHANGELOG.md section: the Unreleased entries move under
 `## [X.Y.Z] - <today>`.
 """
@@ -27,19 +30,32 @@ SEMVER = re.compile(
 
 @dataclass(frozen=True)
 class Place:
-    """One literal copy of the version: a file and a pattern whose group `v` is the version."""
+    """One literal copy of the version: a file and a pattern whose group `v` is the version
+    (`what`: which of a file's copies, when it holds more than one)."""
 
     path: str
     pattern: str
+    what: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.path} ({self.what})" if self.what else self.path
 
     def regex(self) -> re.Pattern[str]:
         return re.compile(self.pattern, re.MULTILINE)
 
 
+_PROJECT_VERSION = r'^version = "(?P<v>[^"]+)"$'
+_CONTRACT_PIN = r'"ecr-pull-through-cache-contract==(?P<v>[^"]+)"'
 PLACES = (
-    Place("src/handler/version.py", r'^VERSION = "(?P<v>[^"]+)"$'),
+    Place("src/ecr_ptc_contract/version.py", r'^VERSION = "(?P<v>[^"]+)"$'),
     Place("template.yaml", r"^    SemanticVersion: (?P<v>\S+)$"),
-    Place("pyproject.toml", r'^version = "(?P<v>[^"]+)"$'),
+    Place("pyproject.toml", _PROJECT_VERSION),
+    Place("tools/contract/pyproject.toml", _PROJECT_VERSION),
+    Place("tools/cfn-lint-ptc/pyproject.toml", _PROJECT_VERSION),
+    Place("tools/cfn-lint-ptc/pyproject.toml", _CONTRACT_PIN, "its pin on the contract"),
+    Place("tools/cdk-ptc/pyproject.toml", _PROJECT_VERSION),
+    Place("tools/cdk-ptc/pyproject.toml", _CONTRACT_PIN, "its pin on the contract"),
     Place("README.md", r"^\*\*Version (?P<v>[^*\s]+)\*\*"),
     Place("examples/sar-consumer.yaml", r"^    Default: (?P<v>\S+)  # the provider's SemanticVersion$"),
 )
@@ -48,11 +64,11 @@ UNRELEASED = "## [Unreleased]"
 
 
 def found(root: Path) -> dict[str, str | None]:
-    """path -> the version written there (None when the pattern does not match once)."""
+    """place's name -> the version written there (None when the pattern does not match once)."""
     versions: dict[str, str | None] = {}
     for place in PLACES:
         matches = place.regex().findall((root / place.path).read_text(encoding="utf-8"))
-        versions[place.path] = matches[0] if len(matches) == 1 else None
+        versions[place.name] = matches[0] if len(matches) == 1 else None
     return versions
 
 
@@ -69,7 +85,8 @@ def set_version(root: Path, version: str, today: datetime.date) -> list[str]:
             raise ValueError(f"{place.path}: expected one match of {place.pattern!r}, found {count}")
         if new != text:
             path.write_text(new, encoding="utf-8")
-            changed.append(place.path)
+            if place.path not in changed:
+                changed.append(place.path)
     if _open_release(root / CHANGELOG, version, today):
         changed.append(CHANGELOG)
     return changed
@@ -105,8 +122,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"version {args.version}: updated {', '.join(changed) or 'nothing (already set)'}")
     versions = found(ROOT)
-    for path, version in versions.items():
-        print(f"{version or '(not found)':>12}  {path}")
+    for name, version in versions.items():
+        print(f"{version or '(not found)':>12}  {name}")
     if len(set(versions.values())) != 1 or None in versions.values():
         print("error: the places disagree; run ./dev version X.Y.Z", file=sys.stderr)
         return 1

@@ -13,13 +13,13 @@ import boto3
 from aws_lambda_powertools import Logger
 from botocore.config import Config
 
+from ecr_ptc_contract import VERSION
 from handler import logs
 from handler.answers import Put
 from handler.deadline import RetryPolicy
 from handler.errors import ProviderError
 from handler.provider import Provider, build_provider
 from handler.response import put
-from handler.version import VERSION
 
 STARTED = time.monotonic()  # CloudFormation's ServiceTimeout counts the container's start too
 

@@ -1,25 +1,15 @@
-"""The Fn::GetAtt attributes: every name always present, every value a string."""
+"""The Fn::GetAtt attributes' values (their names are the contract's ATTRIBUTES): every name
+always present, every value a string."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from ecr_ptc_contract import ROOT
+from ecr_ptc_contract.attributes import CREATED_AT, REGISTRY_ID, REPOSITORY_URI_PREFIX, UPDATED_AT
 from handler.partitions import dns_suffix
-from handler.properties import ROOT, RuleSpec, canonical_prefix
+from handler.properties import RuleSpec, canonical_prefix
 from handler.rules import Rule
-
-NAMES = (
-    "EcrRepositoryPrefix",
-    "UpstreamRegistryUrl",
-    "UpstreamRegistry",
-    "UpstreamRepositoryPrefix",
-    "CredentialArn",
-    "CustomRoleArn",
-    "RegistryId",
-    "CreatedAt",
-    "UpdatedAt",
-    "RepositoryUriPrefix",
-)
 
 
 def registry_host(registry_id: str, region: str, partition: str) -> str:
@@ -44,10 +34,10 @@ def attributes(asked: RuleSpec, rule: Rule, account_id: str, region: str, partit
         ),
         "CredentialArn": asked.credential_arn or "",
         "CustomRoleArn": asked.custom_role_arn or "",
-        "RegistryId": registry_id,
-        "CreatedAt": _timestamp(rule.created_at),
-        "UpdatedAt": _timestamp(rule.updated_at or rule.created_at),
-        "RepositoryUriPrefix": host if prefix == ROOT else f"{host}/{prefix}",
+        REGISTRY_ID: registry_id,
+        CREATED_AT: _timestamp(rule.created_at),
+        UPDATED_AT: _timestamp(rule.updated_at or rule.created_at),
+        REPOSITORY_URI_PREFIX: host if prefix == ROOT else f"{host}/{prefix}",
     }
 
 

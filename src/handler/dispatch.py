@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ecr_ptc_contract import VERSION
 from handler import lifecycle
 from handler.attributes import attributes
 from handler.deadline import Deadline
@@ -19,7 +20,6 @@ from handler.partitions import partition_of
 from handler.properties import InvalidProperties, RuleSpec, is_rule_id, parse
 from handler.response import FAILED, SUCCESS, Result, failed_create_id, shorten
 from handler.stacks import Stacks
-from handler.version import VERSION
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,9 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from ecr_ptc_contract.hosts import unknown_to_this_version
+from ecr_ptc_contract.upstreams import SUPPORTED_URLS, UPSTREAM_REGISTRIES
+from ecr_ptc_contract.wording import quoted
 from handler.calls import (
     NOT_ATTEMPTED,
     THROTTLING_CODES,
@@ -21,9 +24,8 @@ from handler.calls import (
     default_retryable,
 )
 from handler.errors import EcrError, OutOfTime, ProviderError, RuleAlreadyExists, RuleNotFound
-from handler.properties import RuleSpec, quoted
+from handler.properties import RuleSpec
 from handler.rules import Rule, made_within
-from handler.upstreams import SUPPORTED_URLS, UPSTREAM_REGISTRIES, unknown_to_this_version
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from handler.properties import json_kind, shown
+from ecr_ptc_contract.wording import json_kind, shown
 
 REQUEST_TYPES = ("Create", "Update", "Delete")
 # crhelper's own keys: it reads them to drive polling, which this provider does not use. An

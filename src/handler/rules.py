@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from handler.properties import ROOT, RuleSpec, canonical_prefix
+from ecr_ptc_contract import BY_NAME, IN_PLACE, ROOT
+from handler.properties import RuleSpec, canonical_prefix
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class Change:
     name: str  # the CloudFormation property name
     held: str | None
     asked: str | None
-    in_place: bool  # True when UpdatePullThroughCacheRule can make it
+    in_place: bool  # True when UpdatePullThroughCacheRule can make it (the contract's IN_PLACE)
 
     def __str__(self) -> str:
         return f"{self.name} is {_show(self.held)} in ECR, the template asks {_show(self.asked)}"
@@ -96,36 +97,37 @@ def _show(value: str | None) -> str:
 def changes(held: Rule, asked: RuleSpec) -> list[Change]:
     """Every property where the held rule differs from the asked one.
 
-    Removing a credential or role cannot be done in place: the API refuses an update that names
-    neither field, and sends no way to clear one. Such a change counts as a new-rule change.
+    What a change does follows the contract: a property it changes in place (IN_PLACE) is
+    changed with one update, but removing it cannot be: the API refuses an update that names
+    neither field, and sends no way to clear one, so a removal counts as a new-rule change.
     A field the held side does not know (None from a partial answer) is not compared.
     """
     found: list[Change] = []
 
-    def compare(name: str, held_value: str | None, asked_value: str | None, in_place: bool) -> None:
+    def compare(name: str, held_value: str | None, asked_value: str | None) -> None:
         if held_value != asked_value:
+            in_place = BY_NAME[name].update == IN_PLACE and asked_value is not None
             found.append(Change(name, held_value, asked_value, in_place))
 
     if canonical_prefix(held.ecr_repository_prefix) != canonical_prefix(asked.ecr_repository_prefix):
-        compare("EcrRepositoryPrefix", held.ecr_repository_prefix, asked.ecr_repository_prefix, False)
+        compare("EcrRepositoryPrefix", held.ecr_repository_prefix, asked.ecr_repository_prefix)
     held_url = held.upstream_registry_url
     if held_url is not None and held_url.lower() != asked.upstream_registry_url:
         # a host is case-insensitive: a rule an older provider made as 'Quay.IO' is 'quay.io'
-        compare("UpstreamRegistryUrl", held_url, asked.upstream_registry_url, False)
+        compare("UpstreamRegistryUrl", held_url, asked.upstream_registry_url)
     if held.upstream_registry is not None and asked.effective_upstream_registry is not None:
-        compare("UpstreamRegistry", held.upstream_registry, asked.effective_upstream_registry, False)
+        compare("UpstreamRegistry", held.upstream_registry, asked.effective_upstream_registry)
     if held.upstream_registry_url is not None:  # a full answer: compare the upstream prefix too
         compare(
             "UpstreamRepositoryPrefix",
             _no_root_default(held.upstream_repository_prefix),
             _no_root_default(asked.effective_upstream_repository_prefix),
-            False,
         )
-    compare("CredentialArn", held.credential_arn, asked.credential_arn, asked.credential_arn is not None)
-    compare("CustomRoleArn", held.custom_role_arn, asked.custom_role_arn, asked.custom_role_arn is not None)
+    compare("CredentialArn", held.credential_arn, asked.credential_arn)
+    compare("CustomRoleArn", held.custom_role_arn, asked.custom_role_arn)
     return found
 
 
 def _no_root_default(value: str | None) -> str | None:
     """ROOT is the default upstream prefix: held ROOT and asked nothing are the same."""
-    return None if value == "ROOT" else value
+    return None if value == ROOT else value

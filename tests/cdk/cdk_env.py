@@ -20,6 +20,7 @@ CDK_VENV = ROOT / ".venv-cdk"
 SITE_PACKAGES = CDK_VENV / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
 PYTHON = CDK_VENV / "bin" / "python"
 PACKAGE = ROOT / "tools" / "cdk-ptc"
+CONTRACT_SOURCE = ROOT / "src"  # ecr_ptc_contract, the construct's one dependency of this project
 # jsii (1.142) warns on every start that Node 20 is past its end of life; it runs on it.
 QUIET_NODE = {"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
 
@@ -29,7 +30,7 @@ class CdkMissing(RuntimeError):
 
 
 def use() -> None:
-    """Make `aws_cdk`, `constructs` and the construct package importable here."""
+    """Make `aws_cdk`, `constructs`, the construct package and the contract importable here."""
     if not SITE_PACKAGES.is_dir():
         raise CdkMissing(
             f"{SITE_PACKAGES} is missing: the CDK lives in .venv-cdk. Run ./dev test (it creates "
@@ -41,9 +42,9 @@ def use() -> None:
         os.environ.setdefault(key, value)
     if str(SITE_PACKAGES) not in sys.path:
         sys.path.append(str(SITE_PACKAGES))
-    source = str(PACKAGE / "src")
-    if source not in sys.path:
-        sys.path.append(source)
+    for source in (str(CONTRACT_SOURCE), str(PACKAGE / "src")):
+        if source not in sys.path:
+            sys.path.append(source)
 
 
 def disagreements() -> list[str]:

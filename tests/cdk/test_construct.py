@@ -19,6 +19,7 @@ from cdk_ecr_pull_through_cache import (
     PullThroughCacheRule,
 )
 
+from ecr_ptc_contract import VERSION
 from handler.attributes import registry_host
 from handler.properties import InvalidProperties, parse
 from tests.cdk import cdk_env
@@ -34,6 +35,12 @@ HOST = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 
 def test_the_cdk_and_dot_venv_share_no_distribution_at_another_version() -> None:
     assert cdk_env.disagreements() == []
+
+
+def test_the_package_reports_the_providers_version() -> None:
+    import cdk_ecr_pull_through_cache
+
+    assert cdk_ecr_pull_through_cache.__version__ == VERSION
 
 
 # ---- the resource ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """What a CDK user gets: the synthesized template passes the real cfn-lint with rule E9101 (which
 does find a mistake put into it), and the construct package, installed from its wheel beside
-cfn-lint-ptc's and nothing else, synthesizes with neither the Lambda's code nor cfn-lint there."""
+the contract's and nothing else, synthesizes with neither the Lambda's code, nor cfn-lint, nor
+the lint rule package there."""
 
 from __future__ import annotations
 
@@ -8,17 +9,18 @@ import json
 import os
 import shutil
 import subprocess
-import zipfile
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ecr_ptc_contract import VERSION
+from tests import wheels
 from tests.cdk import apps, cdk_env
 from tests.cdk.synth import ACCOUNT, REGION, new_stack, template
 
 ROOT = Path(__file__).resolve().parents[2]
-LINT_PACKAGE = ROOT / "tools" / "cfn-lint-ptc"
 SECRETS = {
     family: f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:ecr-pullthroughcache/{family}-AbCdEf"
     for family in apps.CREDENTIALED
@@ -57,7 +59,7 @@ def lint(body: dict[str, Any], directory: Path) -> subprocess.CompletedProcess[s
     path = directory / "EveryUpstream.template.json"
     path.write_text(json.dumps(body, indent=1))
     args: list[str | Path] = [tool("cfn-lint"), "--append-rules", "cfn_lint_ptc.rules", "--", path.name]
-    return run(args, LINT_PACKAGE / "src", directory)
+    return run(args, wheels.source_path("cfn-lint-ptc"), directory)
 
 
 def test_the_synthesized_template_passes_cfn_lint_with_the_rule(
@@ -89,25 +91,12 @@ def test_the_rule_is_loaded_a_mistake_put_into_that_template_is_found(
 # ---- the package, installed alone ------------------------------------------------------------
 
 
-def build_wheel(package: Path, distribution: str, out: Path) -> Path:
-    """The package's wheel, built from a copy of its source with the tools' setuptools (no build
-    isolation, no index)."""
-    python = Path(tool("cfn-lint")).parent / "python"
-    source = out / f"source-{package.name}"
-    shutil.copytree(package, source, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
-    args: list[str | Path] = [python, "-m", "pip", "wheel", "--no-build-isolation", "--no-deps", "--no-index"]
-    result = run([*args, "-w", out, source], "", out)
-    assert result.returncode == 0, shown(result)
-    (wheel,) = out.glob(f"{distribution}-*.whl")
-    return wheel
-
-
 USER_APP = """
 import json, sys
 import aws_cdk as cdk
 from cdk_ecr_pull_through_cache import PullThroughCacheRule, InvalidPullThroughCacheRule
 
-for name in ("handler", "cfnlint"):
+for name in ("handler", "cfnlint", "cfn_lint_ptc"):
     try:
         __import__(name)
     except ImportError:
@@ -126,23 +115,22 @@ print(json.dumps(app.synth().get_stack_by_name("Caches").template))
 """
 
 
-def test_the_package_installed_from_its_wheel_needs_neither_the_lambdas_code_nor_cfn_lint(
-    tmp_path: Path,
-) -> None:
-    wheels = [
-        build_wheel(LINT_PACKAGE, "cfn_lint_ptc", tmp_path),
-        build_wheel(cdk_env.PACKAGE, "cdk_ecr_pull_through_cache", tmp_path),
-    ]
-    with zipfile.ZipFile(wheels[1]) as archive:
-        names = set(archive.namelist())
-    assert {"cdk_ecr_pull_through_cache/py.typed", "cdk_ecr_pull_through_cache/rule.py"} <= names
-    target = tmp_path / "site"
-    install = [cdk_env.PYTHON, "-m", "pip", "install", "--no-deps", "--no-index", "--target", target, *wheels]
-    result = run(install, "", tmp_path)
-    assert result.returncode == 0, shown(result)
-    app = tmp_path / "app.py"
-    app.write_text(USER_APP)
-    result = run([cdk_env.PYTHON, app], target, tmp_path)
+def test_the_package_installed_from_its_wheel_needs_neither_the_lambdas_code_nor_cfn_lint() -> None:
+    with tempfile.TemporaryDirectory(prefix="cdk-ptc-") as directory:
+        work = Path(directory)
+        python = Path(tool("cfn-lint")).parent / "python"  # the tools' setuptools builds them
+        built = [wheels.build(name, python, work) for name in ("contract", "cdk-ptc")]
+        names = wheels.names(built[1])
+        assert {"cdk_ecr_pull_through_cache/py.typed", "cdk_ecr_pull_through_cache/rule.py"} <= names
+        assert not [n for n in names if n.startswith(("handler/", "ecr_ptc_contract/", "cfn_lint_ptc/"))]
+        requirements = wheels.requirements(built[1])
+        assert f"ecr-pull-through-cache-contract=={VERSION}" in requirements
+        assert not [r for r in requirements if r.startswith("cfn-lint")], requirements
+        target = work / "site"
+        wheels.install(cdk_env.PYTHON, built, target)
+        app = work / "app.py"
+        app.write_text(USER_APP)
+        result = run([cdk_env.PYTHON, app], target, work)
     assert result.returncode == 0, shown(result)
     problems_line, template_line = result.stdout.strip().splitlines()[-2:]
     problems = json.loads(problems_line)

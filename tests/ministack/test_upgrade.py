@@ -3,7 +3,7 @@
 A provider stack of its own (UPGRADE_STACK) is deployed from the project's source with the
 real `sam build && sam deploy`, consumer stacks import its ServiceToken export, then a newer
 provider is deployed over it under the same stack name: a copy of template.yaml, samconfig.toml
-and src/ whose version (src/handler/version.py, the template's SemanticVersion) is the next
+and src/ whose version (src/ecr_ptc_contract/version.py, the template's SemanticVersion) is the next
 patch release. New code, so `sam deploy` updates the function's code and configuration in
 place, as a real release does.
 
@@ -41,12 +41,12 @@ import pytest
 from devkit.cloudformation import templates
 from devkit.cloudformation.ministack import ROOT, MiniStack, Operation
 from devkit.release.version import PLACES
-from handler.version import VERSION
+from ecr_ptc_contract import VERSION
 from tests.ministack.conftest import Stacks, requests, writes
 
 UPGRADE_STACK = "ecr-ptc-upgrade"
 EXPORT = f"{UPGRADE_STACK}-ServiceToken"
-VERSIONED = ("src/handler/version.py", "template.yaml")
+VERSIONED = ("src/ecr_ptc_contract/version.py", "template.yaml")
 # The consumer's ServiceTimeout in the in-flight test: the window in which the upgrade must
 # reach the function while the request is held (MiniStack waits this long again after the
 # invocation ends unanswered).

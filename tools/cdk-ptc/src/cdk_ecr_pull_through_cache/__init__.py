@@ -8,11 +8,14 @@
     rule.grant_pull(task_role)
     image = rule.repository_uri("docker/library/nginx")
 
-Nothing of the provider's Lambda code is needed: the synth-time checks are the lint rule
-package's (`cfn_lint_ptc.check`), which hold copies of the provider's checking modules.
+Nothing of the provider's Lambda code is needed: the synth-time checks, the resource type and
+the attribute names are the provider's contract (ecr_ptc_contract, the distribution
+ecr-pull-through-cache-contract, at this package's own version).
 """
 
 from __future__ import annotations
+
+from ecr_ptc_contract import VERSION
 
 from .checks import InvalidPullThroughCacheRule
 from .rule import (
@@ -34,4 +37,4 @@ __all__ = [
     "PullThroughCacheRule",
     "__version__",
 ]
-__version__ = "0.1.0"
+__version__ = VERSION  # the provider's: this package pins the contract of its own version

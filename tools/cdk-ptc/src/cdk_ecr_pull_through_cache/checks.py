@@ -1,17 +1,17 @@
 """The construct's properties checked at synth time with the provider's own rules.
 
-The checks are the provider's (`cfn_lint_ptc.check`, which runs unchanged copies of its
-checking modules and imports nothing of cfn-lint): what the provider would refuse at deploy
-time is refused here, with the same sentence. A value a token stands for (a parameter, an
-attribute, an import) is not known at synth time: it counts as given and nothing is said
-about it or about what depends on it, as in the lint rule.
+The checks are the provider's own (its contract, ecr_ptc_contract, which the provider runs
+too): what the provider would refuse at deploy time is refused here, with the same sentence.
+A value a token stands for (a parameter, an attribute, an import) is not known at synth time:
+it counts as given and nothing is said about it or about what depends on it, as in the lint
+rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from cfn_lint_ptc import Problem, check, warnings
+from ecr_ptc_contract import Problem, check, warnings
 
 __all__ = ["InvalidPullThroughCacheRule", "left_to_ecr", "problems"]
 

@@ -8,6 +8,9 @@ from aws_cdk import Annotations, ArnFormat, CustomResource, Fn, RemovalPolicy, S
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from ecr_ptc_contract import RESOURCE_TYPE, ROOT
+from ecr_ptc_contract.attributes import CREATED_AT, REGISTRY_ID, UPDATED_AT
+
 from .checks import InvalidPullThroughCacheRule, left_to_ecr, problems
 
 __all__ = [
@@ -19,11 +22,9 @@ __all__ = [
     "PullThroughCacheRule",
 ]
 
-RESOURCE_TYPE = "Custom::PullThroughCacheRule"
 # The id of the synth-time warning for an upstream the provider leaves to ECR (as lint's W9101).
 LEFT_TO_ECR_WARNING = "ecr-pull-through-cache:upstreamLeftToEcr"
 DEFAULT_PROVIDER_STACK_NAME = "ecr-ptc-provider"  # the provider's samconfig.toml; exports <name>-ServiceToken
-ROOT = "ROOT"
 # What pulling an image through the cache takes, on the repositories under the rule's prefix:
 # reading the image, and on the first pull of an upstream image, creating its repository and
 # importing the image into it (the pull actions alone fail with 'not authorized').
@@ -120,17 +121,17 @@ class PullThroughCacheRule(Construct):
     @property
     def registry_id(self) -> str:
         """The account id of the registry that holds the rule."""
-        return self.resource.get_att_string("RegistryId")
+        return self.resource.get_att_string(REGISTRY_ID)
 
     @property
     def created_at(self) -> str:
         """When ECR created the rule (ISO 8601)."""
-        return self.resource.get_att_string("CreatedAt")
+        return self.resource.get_att_string(CREATED_AT)
 
     @property
     def updated_at(self) -> str:
         """When ECR last changed the rule (ISO 8601; a new rule's is its CreatedAt)."""
-        return self.resource.get_att_string("UpdatedAt")
+        return self.resource.get_att_string(UPDATED_AT)
 
     @property
     def registry_host(self) -> str:

@@ -4,26 +4,20 @@ cfn-lint loads the rule from `cfn_lint_ptc.rules` (`cfn-lint -a cfn_lint_ptc.rul
 `append_rules: [cfn_lint_ptc.rules]` in .cfnlintrc). This module imports nothing of
 cfn-lint: `check` (the provider's messages), `warnings` (what it leaves to ECR: an upstream
 it does not know) and `schema` (the JSON Schema of the properties) serve any tool. All come
-from the provider's property contract: `cfn_lint_ptc.provider` holds unchanged copies of its
-checking modules and schema.json its schema, written by the provider repository's
-`./dev contract`.
+from the provider's contract, the package ecr_ptc_contract (the distribution
+ecr-pull-through-cache-contract, at this package's own version).
 """
 
 from __future__ import annotations
 
-import json
-from importlib import resources
 from typing import Any
 
-from cfn_lint_ptc.provider.contract import RESOURCE_TYPE
-from cfn_lint_ptc.provider.properties import Problem, check, warnings
+from ecr_ptc_contract import RESOURCE_TYPE, VERSION, Problem, check, json_schema, warnings
 
 __all__ = ["RESOURCE_TYPE", "Problem", "__version__", "check", "schema", "warnings"]
-__version__ = "0.1.0"
+__version__ = VERSION  # the provider's: this package pins the contract of its own version
 
 
 def schema() -> dict[str, Any]:
     """The JSON Schema (draft 07) of a Custom::PullThroughCacheRule's Properties."""
-    text = resources.files(__name__).joinpath("schema.json").read_text(encoding="utf-8")
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded
+    return json_schema()

@@ -1,18 +1,15 @@
-"""The upstream registries this version knows (the tables are in contract.py): which kind a
-host is, what is wrong with an UpstreamRegistryUrl, said with the fix, and what this version
-does not know, which it leaves to ECR (ECR adds upstreams between releases)."""
+"""What an UpstreamRegistryUrl is: which kind of upstream a host is, the host a URL most likely
+means, why ECR would refuse a host for a kind (said with the fix), and what this version does
+not know, which it leaves to ECR."""
 
 from __future__ import annotations
 
 import re
 
-from .contract import COMMON_MISTAKES, ECR, HOST_MAX, HOST_PATTERN, UPSTREAMS, Upstream
+from .shapes import HOST_MAX, HOST_PATTERN
+from .upstreams import BY_KIND, COMMON_MISTAKES, UPSTREAMS
 
 __all__ = [
-    "ECR",
-    "REQUIRES_CREDENTIAL",
-    "SUPPORTED_URLS",
-    "UPSTREAM_REGISTRIES",
     "a_kind",
     "host_problem",
     "infer_upstream_registry",
@@ -21,13 +18,6 @@ __all__ = [
     "unknown_to_this_version",
 ]
 
-UPSTREAM_REGISTRIES: tuple[str, ...] = tuple(u.kind for u in UPSTREAMS)
-# Upstreams that ECR refuses to cache without a Secrets Manager secret.
-REQUIRES_CREDENTIAL: frozenset[str] = frozenset(u.kind for u in UPSTREAMS if u.needs_credential)
-# In the order people look for them: the public ones first, a private ECR registry last.
-SUPPORTED_URLS = ", ".join(u.hosts for u in (*UPSTREAMS[1:], UPSTREAMS[0]))
-
-_BY_KIND: dict[str, Upstream] = {u.kind: u for u in UPSTREAMS}
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
@@ -71,7 +61,7 @@ def unknown_to_this_version(url: str, registry: str | None) -> list[tuple[str, s
     """(property, value) of what this version does not know in an upstream: an UpstreamRegistry
     outside its table, an UpstreamRegistryUrl no kind it knows has. ECR decides on them."""
     unknown = []
-    if registry is not None and registry not in _BY_KIND:
+    if registry is not None and registry not in BY_KIND:
         unknown.append(("UpstreamRegistry", registry))
     if infer_upstream_registry(url) is None:
         unknown.append(("UpstreamRegistryUrl", url))
@@ -83,7 +73,7 @@ def host_problem(host: str, registry: str | None) -> str | None:
     (None: not given, so ECR infers it), or None when it takes it or this version cannot tell
     (a host no kind it knows has, given no kind or a kind it does not know: ECR decides). Said
     of the host as the rest of a sentence that begins with the property and its value."""
-    upstream = _BY_KIND.get(registry) if registry is not None else None
+    upstream = BY_KIND.get(registry) if registry is not None else None
     if upstream is None or re.fullmatch(upstream.host_pattern, host):
         return None
     if upstream.literal_host is None:  # a pattern of hosts: the note says what they look like

@@ -1,1 +1,0 @@
-"""./dev contract: what follows from the property contract (src/handler/contract.py)."""
