@@ -1,4 +1,4 @@
-"""Rule 8: every invocation answers exactly once, before its deadline, with a non-empty id and
+"""Every invocation answers exactly once, before its deadline, with a non-empty id and
 a body under 4096 bytes; crhelper's defaults (120 s Delete sleep, empty timeout id, endless
 PUT retries, ResponseURL in logs) are fixed."""
 
@@ -217,7 +217,7 @@ def test_missing_id_and_reason_are_filled_in() -> None:
     decoded = json.loads(build_body(update, "SUCCESS", "", None, {"n": 1, "z": None}))
     assert decoded["PhysicalResourceId"] == "old"
     assert decoded["Data"] == {"n": "1", "z": ""}
-    # a Create's id is never one the request carries (issue 8 item 11)
+    # a Create's id is never one the request carries (so a failed Create's Delete touches no rule)
     create = {**EVENT, "PhysicalResourceId": "someone-elses-rule"}
     assert json.loads(build_body(create, "FAILED", "x", None, None))["PhysicalResourceId"] == (
         "ecr-ptc:create-failed:r-1"

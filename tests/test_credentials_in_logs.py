@@ -1,6 +1,6 @@
-"""Issue 8, item 16: at every LogLevel, no log line carries the ResponseURL, a session token, an
-access key or a secret; third-party lines that reach the log are in the provider's JSON schema
-with service and correlation_id. The root logger is configured by AWS's own runtime interface
+"""At every LogLevel, no log line carries the ResponseURL, a session token, an access key or a
+secret; third-party lines that reach the log are in the provider's JSON schema with service
+and correlation_id. The root logger is configured by AWS's own runtime interface
 client (awslambdaric's bootstrap), as in Lambda, in a fresh interpreter started with realistic
 credentials, so that botocore logs them the way it would there."""
 

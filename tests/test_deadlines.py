@@ -1,7 +1,7 @@
-"""Issue 8, items 5 and 14: no ECR attempt outlasts the time left before the answer is due (a
-Lambda is stopped at its deadline: what was to run after a call that outlived it never runs),
-and a request works within any ServiceTimeout CloudFormation accepts, as far as time allows,
-with messages that give the true numbers. ECR's slowness runs on a fake clock."""
+"""No ECR attempt outlasts the time left before the answer is due (a Lambda is stopped at its
+deadline: what was to run after a call that outlived it never runs), and a request works within
+any ServiceTimeout CloudFormation accepts, as far as time allows, with messages that give the
+true numbers. ECR's slowness runs on a fake clock."""
 
 from __future__ import annotations
 

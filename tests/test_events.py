@@ -85,8 +85,9 @@ def test_the_demo_runs_the_events_and_prints_what_cloudformation_receives() -> N
 
 
 def test_the_events_demo_prints_each_steps_logs_after_its_header() -> None:
-    """issue 10 item 11: the first line whole, each step's log lines after its header, and the
-    function named as CloudFormation names template.yaml's ProviderFunction."""
+    """`--logs`: the first line names the ECR the walk-through runs against, each step's log
+    lines (one decision line) come after its header, and the function is named as
+    CloudFormation names template.yaml's ProviderFunction."""
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"}
     result = subprocess.run(
         [sys.executable, "-m", "devkit.demo.events", "--logs"],

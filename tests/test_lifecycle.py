@@ -1,5 +1,6 @@
-"""The lifecycle contract (issue 2, rules 1-7) through the real handler, crhelper included,
-against the emulator, with answers received on a real HTTP server on 127.0.0.1."""
+"""The lifecycle contract (Create, in-place updates, replacements under a new and the same
+prefix, no write when nothing changes, rollbacks, Delete) through the real handler, crhelper
+included, against the emulator, with answers received on a real HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 

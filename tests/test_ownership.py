@@ -1,7 +1,6 @@
-"""Issue 8, items 1 and 11: a resource never takes over (and so never later deletes) a rule it
-did not create, unless AdoptExisting says so, or CloudFormation is rolling the stack back to it;
-two resources of one stack never hold one rule; a failed Create never answers an id taken
-from the request."""
+"""A resource never takes over (and so never later deletes) a rule it did not create, unless
+AdoptExisting says so, or CloudFormation is rolling the stack back to it; two resources of one
+stack never hold one rule; a failed Create never answers an id taken from the request."""
 
 from __future__ import annotations
 

@@ -197,7 +197,7 @@ def test_rule_ids_and_canonical_prefixes() -> None:
 
 
 # ---------------------------------------------------------------------------------------
-# The URL is always checked against the upstream kind it names (issue 10, item 1)
+# The URL is always checked against the upstream kind it names
 # ---------------------------------------------------------------------------------------
 
 GHCR_SECRET = SECRET.replace("docker-hub", "ghcr")
@@ -298,7 +298,7 @@ def test_a_kind_that_disagrees_with_the_url_is_one_problem_and_ecr_only_ones_sti
 
 
 # ---------------------------------------------------------------------------------------
-# One problem per mistake (item 2), ROOT (item 3), the secret's name (item 4), names (item 5)
+# One problem per mistake, ROOT, the secret's name to create, the property names
 # ---------------------------------------------------------------------------------------
 
 
@@ -400,7 +400,7 @@ def test_null_means_unset_and_properties_that_are_not_an_object_are_one_problem(
 
 
 # ---------------------------------------------------------------------------------------
-# Long values never hide a problem (issue 8, item 13)
+# Long values never hide a problem
 # ---------------------------------------------------------------------------------------
 
 OURS = (

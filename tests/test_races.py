@@ -1,6 +1,6 @@
-"""Issue 8, items 8, 9 and 15: the timeout answer and the request's own answer race; whichever
-goes out, it is the only one, it belongs to its own request, no rule is orphaned by it, and the
-decision line says what was sent.
+"""The timeout answer and the request's own answer race; whichever goes out, it is the only
+one, it belongs to its own request, no rule is orphaned by it, and the decision line says what
+was sent.
 
 The watchdog's thread being descheduled is modelled exactly: the action it was armed with is
 captured and run at the point under test, as the thread would have run it late.
@@ -73,7 +73,7 @@ def test_a_timeout_answer_after_the_work_but_before_the_answer_leaves_no_orphan(
     cfn: Cfn, armed: Armed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The rule is made; the watchdog fires just as the work returns to crhelper, before the
-    request's answer goes out (item 8)."""
+    request's answer goes out: the rule is not orphaned."""
     answers = cfn.provider.answers
     send_answer = answers.send_answer
 
@@ -109,7 +109,7 @@ def test_a_late_timeout_of_one_request_cannot_answer_the_next(
     cfn: Cfn, receiver: Receiver, armed: Armed, at_ecr_call: Callable[[Callable[[], None]], None]
 ) -> None:
     """Request 1's timeout was triggered but its thread ran late: it runs during request 2 of
-    the same warm container (item 9)."""
+    the same warm container, and must not answer request 2."""
     first = cfn.send(create_event(PUBLIC))
     stale = armed.actions[-1]
     at_ecr_call(stale)
@@ -129,7 +129,7 @@ def test_the_decision_line_describes_the_answer_actually_sent(
     at_ecr_call: Callable[[Callable[[], None]], None],
     ecr_fails: bool,
 ) -> None:
-    """The timeout answer goes out while ECR is still answering (item 15): the decision line
+    """The timeout answer goes out while ECR is still answering: the decision line
     says FAILED with the timeout's Reason, whatever ECR then answered."""
     if ecr_fails:
         ecr_ptc_emulator.faults().fail("CreatePullThroughCacheRule", "AccessDeniedException")

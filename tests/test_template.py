@@ -791,7 +791,7 @@ def test_the_package_ships_bytecode_python_need_not_compile_at_cold_start(built_
 # ---------------------------------------------------------------------------------------
 
 MAKEFILE = ROOT / "src" / "Makefile"
-PACKAGE_BUDGET_ZIPPED = 5 * 1024 * 1024  # issue 11: at most 5 MB zipped
+PACKAGE_BUDGET_ZIPPED = 5 * 1024 * 1024  # the lean package's budget: at most 5 MB zipped
 BOTOCORE_DATA_FILES = {"endpoints.json", "partitions.json", "sdk-default-configuration.json", "_retry.json"}
 
 

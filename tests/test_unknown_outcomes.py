@@ -1,6 +1,6 @@
-"""Issue 8, items 2-4, 6 and 7: what ECR holds, not what the request says it held, decides a
-replacement and its restore; a call whose response was lost is settled by reading ECR back;
-an answer is undone only when S3 certainly did not store it; the undo retries."""
+"""What ECR holds, not what the request says it held, decides a replacement and its restore; a
+call whose response was lost is settled by reading ECR back; an answer is undone only when S3
+certainly did not store it; the undo retries."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def without_times(rule: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in rule.items() if k not in ("createdAt", "updatedAt")}
 
 
-# -- item 2: the rollback of a failed same-prefix replacement writes nothing ------------------
+# -- the rollback of a failed same-prefix replacement writes nothing --------------------------
 
 
 def test_the_rollback_of_a_failed_same_prefix_replacement_makes_no_write(cfn: Cfn) -> None:
@@ -48,7 +48,7 @@ def test_the_rollback_of_a_failed_same_prefix_replacement_makes_no_write(cfn: Cf
     assert rollback["Data"]["CreatedAt"] == restored["createdAt"].isoformat()
 
 
-# -- item 3: a restore re-creates exactly the rule that was deleted ---------------------------
+# -- a restore re-creates exactly the rule that was deleted -----------------------------------
 
 
 def test_a_restore_rebuilds_the_rule_from_what_ecr_held_never_from_the_request(cfn: Cfn, secret: Any) -> None:
@@ -75,7 +75,7 @@ def test_a_restore_rebuilds_the_rule_from_what_ecr_held_never_from_the_request(c
     assert rules()["cache"]["upstreamRegistry"] == "docker-hub"
 
 
-# -- item 4: a lost response is settled by reading ECR back -----------------------------------
+# -- a lost response is settled by reading ECR back -------------------------------------------
 
 
 @pytest.mark.parametrize("how", ["timeout", "5xx"])
@@ -158,7 +158,7 @@ def test_the_delete_of_an_unconfirmed_create_leaves_a_rule_that_is_not_its_own(c
     assert rules()["ecr-public"] == theirs
 
 
-# -- item 6: undo only when S3 certainly did not store the answer -----------------------------
+# -- undo only when S3 certainly did not store the answer -------------------------------------
 
 
 @pytest.fixture
@@ -196,7 +196,7 @@ def test_an_answer_whose_put_got_no_response_keeps_the_rule(
     assert set(rules()) == {"ecr-public"}
 
 
-# -- item 7: the undo retries like any other call ----------------------------------------------
+# -- the undo retries like any other call ------------------------------------------------------
 
 
 def test_the_undo_of_an_undelivered_create_retries_a_throttled_delete(cfn: Cfn, pauses: list[float]) -> None:

@@ -883,7 +883,8 @@ class Bench:
     def cold_start_built(self, runs: int) -> None:
         """The same comparison from two other packages: the same one without .pyc (what SAM's
         default Python builder makes) and the same pins with all of botocore's models (the
-        package before issue 11), each with the floor function of its own."""
+        package before src/Makefile kept only the models the handler uses), each with the floor
+        function of its own."""
         from devkit.bench.ric_cold import add_floor
 
         built = self.tmp / "ric-built"  # cold_start's copy, the floor function in it
@@ -1104,8 +1105,9 @@ class Bench:
         return function
 
     def build_full(self) -> Path:
-        """The package as src/Makefile made it before the lean build (issue 11): the same pins
-        and .pyc, with all of botocore's models, boto3's resource data and the rest."""
+        """The package as src/Makefile made it before the lean build (only the botocore models the
+        handler uses): the same pins and .pyc, with all of botocore's models, boto3's resource data
+        and the rest."""
         function = self.tmp / "build-full"
         if function.is_dir():
             return function
