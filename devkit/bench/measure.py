@@ -5,8 +5,9 @@ ecr_ptc_emulator.server``; boto3 reaches it through AWS_ENDPOINT_URL), so neithe
 comparison pays for importing the emulator. Answers go to a real HTTP receiver in this process
 (devkit.cloudformation.receiver), which notes when each arrives. Measured, each against its floor:
 
-- cold start as Lambda runs it (devkit/bench/ric_cold.py): the package `sam build` makes,
-  started by AWS's runtime interface client and answering a first Create, against a bare
+- cold start as Lambda runs it (devkit/bench/ric_cold.py): the package src/Makefile makes (as
+  `sam build` runs it: devkit/aws_lambda/package.py), started by AWS's runtime interface
+  client and answering a first Create, against a bare
   boto3 function (devkit/bench/floor_function.py) that makes the same one call and answers,
   run the same way from the same package; the same from the package without .pyc and with all
   of botocore's models; and the import profile of both (PYTHONPROFILEIMPORTTIME=1);
@@ -20,6 +21,8 @@ comparison pays for importing the emulator. Answers go to a real HTTP receiver i
 - one consumer stack created, updated and deleted on MiniStack, against the same stack
   without the custom resource (devkit/bench/stack_ops.py);
 - peak memory of the handler process, and the size of the built package.
+
+The handler is reached through `Provider` alone (the one place that knows handler.app).
 
     python -m devkit.bench.measure [--quick] [--out docs/benchmark.md]   (./dev bench)
 """
@@ -35,18 +38,16 @@ import json
 import multiprocessing
 import os
 import platform
-import resource
 import shutil
 import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,9 +57,13 @@ from devkit.bench.stats import KINDS, MIN_CALLS, PHASE_KINDS, median
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
-REGION = "us-east-1"
 HUB_URL, GHCR_URL = "registry-1.docker.io", "ghcr.io"
 WARMUP = 3  # rounds of every request type before the timed ones
+# how many of each: cold starts per side, import profiles per side, warm rounds per request
+# type, scale runs, rounds on MiniStack (--quick: fewer, and only the lean package's cold start)
+RUNS = {"cold": 15, "profile": 7, "warm": 25, "scale": 3, "stacks": 7}
+QUICK = {"cold": 3, "profile": 3, "warm": 8, "scale": 1, "stacks": 2}
+RULES, RATE, WORKERS = 50, 10.0, 10  # the scale test: rules, ECR calls/s admitted, processes
 FAILED_CREATE_ID = "ecr-ptc:create-failed:0000"  # the id a failed Create answers: names no rule
 
 Json = dict[str, Any]
@@ -94,32 +99,32 @@ ANSWER = json.dumps(
 # -- shared by the bench and its worker processes (stdlib only at module level) ----------------
 
 
-class Control:
-    """The emulator's control endpoints: call log, rules, faults."""
+def ecr_calls(emulator: str) -> list[str]:
+    """Every pull-through cache call the emulator received, in order (operation names)."""
+    with urllib.request.urlopen(f"{emulator}/_ecr_ptc/calls", timeout=30) as answer:
+        return [str(call[0]) for call in json.loads(answer.read())]
 
-    def __init__(self, url: str) -> None:
-        self.url = url
 
-    def _get(self, route: str) -> Any:
-        with urllib.request.urlopen(f"{self.url}/_ecr_ptc/{route}", timeout=30) as answer:
-            return json.loads(answer.read())
+class Provider:
+    """The handler as the bench's worker processes use it: the one place that knows handler.app.
 
-    def calls(self) -> list[str]:
-        """Every pull-through cache call the emulator received, in order (operation names)."""
-        return [str(call[0]) for call in self._get("calls")]
+    Needs: the entry point (lambda_handler), the ECR client's configuration (for the bare calls'
+    own client), whether a CloudFormation client was made yet (made on first use), and that
+    client (to answer its DescribeStacks and ListStackResources: devkit.cloudformation.stack_api).
+    """
 
-    def rules(self) -> dict[str, Json]:
-        return dict(self._get("rules"))
+    def __init__(self) -> None:
+        from handler import app
 
-    def fault(self, **arguments: Any) -> None:
-        request = urllib.request.Request(
-            f"{self.url}/_ecr_ptc/faults",
-            data=json.dumps(arguments).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            answer.read()
+        self._app = app
+        self.lambda_handler = app.lambda_handler
+        self.client_config = app.CLIENT_CONFIG
+
+    def made_cloudformation_client(self) -> bool:
+        return self._app._cloudformation is not None
+
+    def cloudformation_client(self) -> Any:
+        return self._app.cloudformation()[0]
 
 
 def response_url(port: int) -> str:
@@ -163,11 +168,9 @@ def event(
 def peak_rss_mb() -> float:
     """This process's peak RSS: /proc's VmHWM. (ru_maxrss is carried across exec on Linux, so a
     fresh interpreter reports its parent's peak when that was higher.)"""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from devkit.bench.ric_cold import peak_rss_mb as of_process
+
+    return of_process(os.getpid())
 
 
 def _quiet_stdout() -> None:
@@ -370,13 +373,11 @@ class WarmWorker:
     def __init__(self, port: int, emulator: str, secrets: list[str]) -> None:
         import boto3
 
-        from handler import app
-
-        self.app = app
+        self.provider = Provider()
         self.port = port
-        self.control = Control(emulator)
+        self.emulator = emulator
         # the bare calls: a client of their own, with the handler's configuration
-        self.bare: Any = boto3.client("ecr", config=app.CLIENT_CONFIG)
+        self.bare: Any = boto3.client("ecr", config=self.provider.client_config)
         self.a, self.b = secrets
 
     def create(self, properties: Props) -> None:
@@ -396,14 +397,14 @@ class WarmWorker:
         from devkit.aws_lambda.context import LambdaContext
 
         url, context = url or response_url(self.port), LambdaContext()
-        seen = len(self.control.calls())
+        seen = len(ecr_calls(self.emulator))
         started, t0 = time.monotonic(), time.perf_counter()
-        self.app.lambda_handler({**request, "ResponseURL": url}, context)
+        self.provider.lambda_handler({**request, "ResponseURL": url}, context)
         elapsed = time.perf_counter() - t0
-        return Sample(kind, "handler", elapsed, started, url, self.control.calls()[seen:])
+        return Sample(kind, "handler", elapsed, started, url, ecr_calls(self.emulator)[seen:])
 
     def timed(self, kind: str, side: str, calls: Callable[[], object]) -> Sample:
-        self.control.calls()  # as before a handler request (where it counts the calls): a level field
+        ecr_calls(self.emulator)  # as before a handler request (where it counts the calls): a level field
         t0 = time.perf_counter()
         calls()
         return Sample(kind, side, time.perf_counter() - t0)
@@ -497,14 +498,12 @@ class WarmWorker:
         samples.append(Sample("tls", "context", median(made)))
         return samples
 
-    def error_paths(self) -> Json:
+    def error_paths(self) -> list[Json]:
         """Each error case through the handler; CloudFormation's record (DescribeStacks,
-        ListStackResources) answered by devkit.cloudformation.stack_api from the case's stack.
-        Whether any success request so far had made a CloudFormation client is noted first."""
+        ListStackResources) answered by devkit.cloudformation.stack_api from the case's stack."""
         from devkit.cloudformation.stack_api import CUSTOM_TYPE, StackApi
 
-        cfn_client_made = self.app._cloudformation is not None
-        stacks = StackApi().install(self.app.cloudformation()[0])
+        stacks = StackApi().install(self.provider.cloudformation_client())
         results = []
         for case in error_cases(self.a, self.b):
             self.remove("e-rule", "e-other")
@@ -514,10 +513,10 @@ class WarmWorker:
             view = stacks.add(str(case.request["StackId"]), case.stack)
             view.resources = {k: (CUSTOM_TYPE, v) for k, v in case.resources.items()}
             if case.fault is not None:
-                self.control.fault(**case.fault)
+                self.fault(**case.fault)
             seen = len(stacks.calls)
             sample = self.invoke("error", case.request)
-            self.control.fault(action="clear")
+            self.fault(action="clear")
             results.append(
                 {
                     "name": case.name,
@@ -532,7 +531,14 @@ class WarmWorker:
             )
         self.remove("e-rule", "e-other")
         stacks.uninstall()
-        return {"cases": results, "cfn_client_made_by_success_paths": cfn_client_made}
+        return results
+
+    def fault(self, **arguments: Any) -> None:
+        request = urllib.request.Request(
+            f"{self.emulator}/_ecr_ptc/faults", data=json.dumps(arguments).encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            answer.read()
 
 
 def warm_worker(
@@ -548,12 +554,13 @@ def warm_worker(
             if i >= WARMUP:
                 samples.extend(done)
     samples.extend(worker.tls_rounds(tls_port, iterations))
+    cfn_client_made = worker.provider.made_cloudformation_client()  # by the success paths
     errors = worker.error_paths()
     conn.send(
         {
             "samples": [vars(s) for s in samples],
-            "errors": errors["cases"],
-            "cfn_client_made": errors["cfn_client_made_by_success_paths"],
+            "errors": errors,
+            "cfn_client_made": cfn_client_made,
             "peak_mb": peak_rss_mb(),
         }
     )
@@ -563,55 +570,10 @@ def warm_worker(
 # -- an HTTPS receiver: CloudFormation's ResponseURL is an S3 URL, over TLS -------------------
 
 
-class TlsReceiver:
-    """A PUT receiver on https://127.0.0.1 with a certificate from a throwaway CA. `bundle` is
-    the system's CA bundle plus that CA: with SSL_CERT_FILE pointing at it, a default TLS
+def tls_receiver(directory: Path) -> tuple[Any, str]:
+    """A receiver on https://127.0.0.1 with a throwaway self-signed certificate, and a CA bundle:
+    the system's plus that certificate. With SSL_CERT_FILE pointing at the bundle, a default TLS
     context trusts the receiver and costs what it costs against S3."""
-
-    def __init__(self, directory: Path) -> None:
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        ca, cert, key = _certificates()
-        system = ssl.get_default_verify_paths().cafile
-        bundle = directory / "ca-bundle.pem"
-        bundle.write_bytes((Path(system).read_bytes() if system and Path(system).is_file() else b"") + ca)
-        (directory / "tls.pem").write_bytes(cert + key)
-        self.bundle = str(bundle)
-        self.paths: list[str] = []
-        paths = self.paths
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                paths.append(self.path)
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(directory / "tls.pem")
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self.port = int(self._server.server_address[1])
-
-    def count(self, url: str) -> int:
-        path = url.split(str(self.port), 1)[1]
-        return self.paths.count(path)
-
-    def __enter__(self) -> TlsReceiver:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-def _certificates() -> tuple[bytes, bytes, bytes]:
-    """A throwaway CA, and a certificate it signed for 127.0.0.1 with its key (PEM)."""
     import ipaddress
 
     from cryptography import x509
@@ -619,39 +581,14 @@ def _certificates() -> tuple[bytes, bytes, bytes]:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ecr-ptc bench CA")])
-    usage = dict.fromkeys(
-        (
-            "content_commitment",
-            "key_encipherment",
-            "data_encipherment",
-            "key_agreement",
-            "encipher_only",
-            "decipher_only",
-        ),
-        False,
-    )
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, **usage), critical=True
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
+    from devkit.cloudformation.receiver import Receiver
+
+    now, key = datetime.datetime.now(datetime.UTC), ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     cert = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name)
+        .subject_name(name)
+        .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
@@ -660,19 +597,22 @@ def _certificates() -> tuple[bytes, bytes, bytes]:
             x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
         )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False, **usage), critical=True
-        )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        .sign(key, hashes.SHA256())
+    ).public_bytes(serialization.Encoding.PEM)
+    pem = directory / "tls.pem"
+    pem.write_bytes(
+        cert
+        + key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        .sign(ca_key, hashes.SHA256())
     )
-    pem = serialization.Encoding.PEM
-    key_pem = key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    return ca.public_bytes(pem), cert.public_bytes(pem), key_pem
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pem)
+    system, bundle = ssl.get_default_verify_paths().cafile, directory / "ca-bundle.pem"
+    bundle.write_bytes((Path(system).read_bytes() if system and Path(system).is_file() else b"") + cert)
+    return Receiver(tls=context), str(bundle)
 
 
 # -- the scale test: concurrent handler processes ---------------------------------------------
@@ -682,13 +622,13 @@ def scale_worker(tasks: Any, results: Any, port: int) -> None:
     """One Lambda execution environment: takes requests off the queue, one at a time."""
     _quiet_stdout()
     from devkit.aws_lambda.context import LambdaContext
-    from handler import app
 
+    provider = Provider()
     results.put({"ready": os.getpid()})
     while (request := tasks.get()) is not None:
         url = response_url(port)
         t0 = time.perf_counter()
-        app.lambda_handler({**request, "ResponseURL": url}, LambdaContext())
+        provider.lambda_handler({**request, "ResponseURL": url}, LambdaContext())
         results.put({"url": url, "elapsed": time.perf_counter() - t0, "finished": time.monotonic()})
     results.put({"peak_mb": peak_rss_mb()})
 
@@ -712,80 +652,55 @@ def parse_importtime(text: str) -> list[tuple[int, int, int, str]]:
 
 
 class Bench:
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
+    def __init__(self, quick: bool) -> None:
+        self.runs = QUICK if quick else RUNS
         self.python = sys.executable
         self.tmp = Path(tempfile.mkdtemp(prefix="ecr-ptc-bench-"))
-        self.results: Json = {"machine": machine()}
-        self.url = ""
-        self.receiver: Any = None
-        self.control = Control("")
-        self.ecr: Any = None
+        self.results: Json = {"machine": machine(), "quick": quick}
+        self.built = Path()
         self.secrets: list[str] = []
-        self.tls: TlsReceiver
-
-    def env(self, pythonpath: str) -> dict[str, str]:
-        """A child's environment: fake credentials, the emulator, the template's logging."""
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("AWS_", "PYTHON", "POWERTOOLS_")) and k != "LOG_LEVEL"
-        }
-        env.update(
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_SESSION_TOKEN="testing",
-            AWS_DEFAULT_REGION=REGION,
-            AWS_REGION=REGION,
-            AWS_ENDPOINT_URL=self.url,
-            POWERTOOLS_SERVICE_NAME="ecr-pull-through-cache-provider",
-            POWERTOOLS_LOG_LEVEL="INFO",
-            LOG_LEVEL="INFO",
-            PYTHONPATH=pythonpath,
-            # Lambda's /var/task is read-only: nothing there is ever cached as .pyc
-            PYTHONDONTWRITEBYTECODE="1",
-        )
-        return env
-
-    @contextlib.contextmanager
-    def emulator(self) -> Iterator[None]:
-        env = self.env(f"{SRC}:{ROOT}")
-        del env["AWS_ENDPOINT_URL"]
-        server = subprocess.Popen(
-            [self.python, "-m", "ecr_ptc_emulator.server", "--port", "0"],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        try:
-            line = server.stdout.readline() if server.stdout else ""
-            if "listening on" not in line:
-                raise RuntimeError(f"the emulator did not start: {line!r}")
-            self.url = line.split("listening on", 1)[1].strip()
-            yield
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+        self.ecr: Any = None
+        self.emulator: Any = None
+        self.receiver: Any = None
+        self.tls: Any = None
 
     @staticmethod
     def say(text: str) -> None:
         print(f"==> {text}", file=sys.stderr, flush=True)
 
     def run(self) -> Json:
-        started = time.monotonic()
+        from devkit.aws_lambda import package
+        from devkit.aws_lambda.emulator_server import EmulatorServer
         from devkit.cloudformation.receiver import Receiver
 
+        started = time.monotonic()
+        # this process's environment, and its children's: fake credentials, the template's
+        # logging, nothing of the caller's AWS, Python or Powertools settings
+        for name in [k for k in os.environ if k.startswith(("AWS_", "PYTHON", "POWERTOOLS_"))]:
+            del os.environ[name]
+        os.environ.update(
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_SESSION_TOKEN="testing",
+            AWS_DEFAULT_REGION="us-east-1",
+            AWS_REGION="us-east-1",
+            POWERTOOLS_SERVICE_NAME="ecr-pull-through-cache-provider",
+            POWERTOOLS_LOG_LEVEL="INFO",
+            LOG_LEVEL="INFO",
+            PYTHONPATH=f"{SRC}:{ROOT}",
+            PYTHONDONTWRITEBYTECODE="1",  # Lambda's /var/task is read-only: no .pyc is ever cached
+        )
         try:
-            self.build()
-            with self.emulator(), Receiver() as receiver, TlsReceiver(self.tmp) as self.tls:
-                os.environ.update(self.env(f"{SRC}:{ROOT}"))  # this process's clients, and the workers'
-                self.start_clients(receiver)
-                self.say(f"emulator at {self.url}, receiver on 127.0.0.1:{receiver.port}")
+            self.say("package: src/Makefile's build-ProviderFunction, as sam build runs it")
+            self.built = package.build()
+            self.tls, bundle = tls_receiver(self.tmp)
+            with EmulatorServer() as self.emulator, Receiver() as self.receiver, self.tls:
+                os.environ["AWS_ENDPOINT_URL"] = self.emulator.url  # this process's clients, the workers'
+                self.start_clients()
+                self.say(f"emulator at {self.emulator.url}, receiver on 127.0.0.1:{self.receiver.port}")
                 self.cold_start()
                 self.import_profile()
-                self.warm()
+                self.warm(bundle)
                 self.crhelper_delete_sleep()
                 self.scale()
             self.package()
@@ -795,12 +710,10 @@ class Bench:
         self.results["duration_s"] = time.monotonic() - started
         return self.results
 
-    def start_clients(self, receiver: Any) -> None:
-        """This process's ECR client, the receiver (it notes each answer's arrival), two secrets."""
+    def start_clients(self) -> None:
+        """This process's ECR client, and two secrets."""
         import boto3
 
-        self.receiver = receiver
-        self.control = Control(self.url)
         self.ecr = boto3.client("ecr")
         secrets: Any = boto3.client("secretsmanager")
         body = json.dumps({"username": "bench", "accessToken": "bench"})
@@ -811,37 +724,44 @@ class Bench:
 
     def arrival(self, url: str) -> float | None:
         """When the receiver got the (first) answer PUT to `url` (time.monotonic())."""
-        path = url.split(str(self.receiver.port), 1)[1]
-        return next((r["at"] for r in list(self.receiver.requests) if r["path"] == path), None)
+        return next((float(r["at"]) for r in self.receiver.raw(url)), None)
+
+    def check_answers(self, requests: list[Json], where: str) -> None:
+        answers = [self.receiver.answers(r["ResponseURL"]) for r in requests]
+        if any(len(x) != 1 or x[0]["Status"] != "SUCCESS" for x in answers):
+            raise RuntimeError(f"{where}: unexpected answers {answers}")
 
     # cold start ---------------------------------------------------------------------------------
 
     def cold_starts(self) -> Any:
         from devkit.bench.ric_cold import ColdStarts
 
-        return ColdStarts(self.url, self.arrival)
+        return ColdStarts(self.emulator.url, self.arrival)
 
     def create_event(self, prefix: str) -> Json:
-        url = response_url(self.receiver.port)
-        return event("Create", hub(prefix, self.secrets[0])) | {"ResponseURL": url}
+        return event("Create", hub(prefix, self.secrets[0])) | {"ResponseURL": self.receiver.url()}
+
+    def cold_create(self, cold: Any, package: Path, floor: bool, prefix: str) -> Json:
+        """One cold start answering a Create (checked), its rule removed after."""
+        create = self.create_event(prefix)
+        timings: Json = cold.cold(package, floor, [create])
+        self.check_answers([create], prefix)
+        self.ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
+        return timings
 
     def cold_start(self) -> None:
         """The built package's first Create under the runtime client, against the floor function
         in the same package: alternating, a new process each."""
         from devkit.bench.ric_cold import add_floor
 
-        runs = self.args.cold_runs
+        runs = self.runs["cold"]
         self.say(f"cold start under the runtime interface client: {runs} new processes per side")
-        built = add_floor(self.package_copy(self.build(), "ric-built"))
+        built = add_floor(self.package_copy(self.built, "ric-built"))
         cold = self.cold_starts()
         sides: dict[str, list[Json]] = {"handler": [], "floor": []}
         for i in range(runs):
-            order = ["handler", "floor"] if i % 2 == 0 else ["floor", "handler"]
-            for side in order:
-                create = self.create_event(f"cold-{side}-{i}")
-                sides[side].append(cold.cold(built, side == "floor", [create]))
-                self.check_answers([create], f"cold start {side} {i}")
-                self.ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix=f"cold-{side}-{i}")
+            for side in ("handler", "floor") if i % 2 == 0 else ("floor", "handler"):
+                sides[side].append(self.cold_create(cold, built, side == "floor", f"cold-{side}-{i}"))
         # the memory peak over a rule's whole life, in processes of their own
         sides["lifecycle"] = []
         for i in range(3):
@@ -849,8 +769,8 @@ class Bench:
             sides["lifecycle"].append(cold.cold(built, False, lifecycle))
             self.check_answers(lifecycle, f"lifecycle run {i}")
         self.results["cold"] = sides
-        if not self.args.quick:
-            self.cold_start_built(max(3, runs // 2))
+        if not self.results["quick"]:
+            self.cold_start_built(runs // 2)
 
     def package_copy(self, package: Path, name: str) -> Path:
         """A copy of a package in the bench's temp dir, for the floor function to join (the
@@ -873,18 +793,12 @@ class Bench:
             event("Delete", ghcr(n, b), n),
             event("Delete", hub(prefix, b), prefix),
         ]
-        return [{**r, "ResponseURL": response_url(self.receiver.port)} for r in requests]
-
-    def check_answers(self, requests: list[Json], where: str) -> None:
-        answers = [self.receiver.answers(r["ResponseURL"]) for r in requests]
-        if any(len(x) != 1 or x[0]["Status"] != "SUCCESS" for x in answers):
-            raise RuntimeError(f"{where}: unexpected answers {answers}")
+        return [{**r, "ResponseURL": self.receiver.url()} for r in requests]
 
     def cold_start_built(self, runs: int) -> None:
         """The same comparison from two other packages: the same one without .pyc (what SAM's
         default Python builder makes) and the same pins with all of botocore's models (the
-        package before src/Makefile kept only the models the handler uses), each with the floor
-        function of its own."""
+        package before the lean build), each with the floor function of its own."""
         from devkit.bench.ric_cold import add_floor
 
         built = self.tmp / "ric-built"  # cold_start's copy, the floor function in it
@@ -903,16 +817,14 @@ class Bench:
             for name in order[i % 3 :] + order[: i % 3]:
                 for side in ("handler", "floor") if i % 2 == 0 else ("floor", "handler"):
                     key, prefix = (name if side == "handler" else f"{name}_floor"), f"cold-{name}-{side}-{i}"
-                    create = self.create_event(prefix)
-                    variants.setdefault(key, []).append(cold.cold(packages[name], side == "floor", [create]))
-                    self.check_answers([create], f"built cold start {name} {side} {i}")
-                    self.ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
+                    timings = self.cold_create(cold, packages[name], side == "floor", prefix)
+                    variants.setdefault(key, []).append(timings)
         self.results["cold_built"] = variants
 
     def import_profile(self) -> None:
         """`-X importtime` of the cold starts above (the lean package under the runtime
         client), handler and floor alternating."""
-        runs = 3 if self.args.quick else 7
+        runs = self.runs["profile"]
         self.say(f"import profile: PYTHONPROFILEIMPORTTIME=1 under the runtime client, {runs} runs per side")
         built, cold = self.tmp / "ric-built", self.cold_starts()
         profiles: dict[str, list[list[tuple[int, int, int, str]]]] = {"handler": [], "floor": []}
@@ -930,44 +842,35 @@ class Bench:
 
     # warm ---------------------------------------------------------------------------------------
 
-    def warm(self) -> None:
-        iterations = 8 if self.args.quick else self.args.iterations
+    def warm(self, bundle: str) -> None:
+        iterations = self.runs["warm"]
         self.say(
             f"warm latency: {iterations} rounds of each request type in one process, then the error paths"
         )
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
+        port = self.receiver.port
         worker = context.Process(
             target=warm_worker,
-            args=(
-                child,
-                self.receiver.port,
-                self.url,
-                self.secrets,
-                iterations,
-                self.tls.port,
-                self.tls.bundle,
-            ),
+            args=(child, port, self.emulator.url, self.secrets, iterations, self.tls.port, bundle),
             daemon=True,  # never outlives the bench, whatever happens to it
         )
         worker.start()
         result = parent.recv()
         worker.join()
-        arrivals = {r["path"]: r["at"] for r in self.receiver.requests}
         for sample in [*result["samples"], *result["errors"]]:
             if sample["url"].startswith("https:"):
-                if self.tls.count(sample["url"]) != 1:
-                    raise RuntimeError(f"{sample}: {self.tls.count(sample['url'])} answers over TLS")
+                if len(self.tls.answers(sample["url"])) != 1:
+                    raise RuntimeError(f"{sample}: {len(self.tls.answers(sample['url']))} answers over TLS")
                 continue
             if not sample["url"]:
                 continue
             answers = self.receiver.answers(sample["url"])
             if len(answers) != 1:
                 raise RuntimeError(f"{sample}: {len(answers)} answers")
-            sample["status"], sample["reason"] = answers[0]["Status"], answers[0].get("Reason", "")
+            sample["status"] = answers[0]["Status"]
             if sample.get("started"):
-                path = sample["url"].split(str(self.receiver.port), 1)[1]
-                sample["answered_after"] = arrivals[path] - sample["started"]
+                sample["answered_after"] = self.arrival(sample["url"]) - sample["started"]
         self.results["warm"] = result | {"iterations": iterations}
 
     def crhelper_delete_sleep(self) -> None:
@@ -989,59 +892,57 @@ class Bench:
     # scale --------------------------------------------------------------------------------------
 
     def scale(self) -> None:
-        rules, rate, workers = self.args.rules, self.args.rate, self.args.workers
-        runs = 1 if self.args.quick else self.args.scale_runs
+        runs = self.runs["scale"]
         self.say(
-            f"scale: {rules} rules, {workers} handler processes, ECR throttled to {rate:g} calls/s, "
+            f"scale: {RULES} rules, {WORKERS} handler processes, ECR throttled to {RATE:g} calls/s, "
             f"{runs} run(s)"
         )
-        for prefix in self.control.rules():
+        for prefix in self.emulator.rules():
             self.ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
         a, b = self.secrets
-        names = [(f"scale-{n:02d}", f"Rule{n:02d}") for n in range(rules)]
+        names = [(f"scale-{n:02d}", f"Rule{n:02d}") for n in range(RULES)]
         phases = {
             "create": [event("Create", hub(p, a), logical=r) for p, r in names],
             "rotate": [event("Update", hub(p, b), p, hub(p, a), logical=r) for p, r in names],
             "delete": [event("Delete", hub(p, b), p, logical=r) for p, r in names],
         }
         self.results["scale"] = {
-            "rules": rules,
-            "needed": {phase: rules * MIN_CALLS[kind] for phase, kind in PHASE_KINDS.items()},
-            "rate": rate,
-            "workers": workers,
-            "runs": [self.scale_run(phases, workers, rate, b) for _ in range(runs)],
+            "rules": RULES,
+            "needed": {phase: RULES * MIN_CALLS[kind] for phase, kind in PHASE_KINDS.items()},
+            "rate": RATE,
+            "workers": WORKERS,
+            "runs": [self.scale_run(phases, b) for _ in range(runs)],
         }
 
-    def scale_run(self, phases: dict[str, list[Json]], workers: int, rate: float, rotated: str) -> Json:
+    def scale_run(self, phases: dict[str, list[Json]], rotated: str) -> Json:
         context = multiprocessing.get_context("spawn")
         tasks, results = context.Queue(), context.Queue()
         processes = [
             context.Process(target=scale_worker, args=(tasks, results, self.receiver.port), daemon=True)
-            for _ in range(workers)
+            for _ in range(WORKERS)
         ]
         for process in processes:
             process.start()
         for _ in processes:  # each has imported the handler: the cold starts are not timed here
             results.get(timeout=120)
-        self.control.fault(action="throttle", rate_per_second=rate, burst=1)
+        self.emulator.fault(action="throttle", rate_per_second=RATE, burst=1)
         run: Json = {}
         for phase, requests in phases.items():
-            seen = len(self.control.calls())
-            time.sleep(1.0 / rate)  # the bucket full (one token) at the start of each phase
+            seen = len(self.emulator.calls())
+            time.sleep(1.0 / RATE)  # the bucket full (one token) at the start of each phase
             t0 = time.monotonic()
             for request in requests:
                 tasks.put(request)
             done = [results.get(timeout=600) for _ in requests]
             elapsed = max(d["finished"] for d in done) - t0
-            calls = len(self.control.calls()) - seen
+            calls = len(self.emulator.calls()) - seen
             answers = [self.receiver.answers(d["url"]) for d in done]
             failed = [x for x in answers if len(x) != 1 or x[0]["Status"] != "SUCCESS"]
-            held = self.control.rules()
+            held = self.emulator.rules()
             expected = 0 if phase == "delete" else len(requests)
             run[phase] = {
                 "elapsed": elapsed,
                 "calls": calls,
-                "requests": len(requests),
                 "failed": len(failed),
                 "reasons": sorted({x[0].get("Reason", "") if x else "no answer" for x in failed}),
                 "rules_after": len(held),
@@ -1050,64 +951,21 @@ class Bench:
                 "latency_p50": median([d["elapsed"] for d in done]),
                 "latency_max": max(d["elapsed"] for d in done),
             }
-        self.control.fault(action="clear")
+        self.emulator.fault(action="clear")
         for _ in processes:
             tasks.put(None)
         run["peak_mb"] = max(results.get(timeout=60)["peak_mb"] for _ in processes)
         for process in processes:
             process.join(timeout=30)
-        for prefix in self.control.rules():
+        for prefix in self.emulator.rules():
             self.ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
         return run
 
     # package ------------------------------------------------------------------------------------
 
-    def build(self) -> Path:
-        """The Lambda package: `sam build` into a temp dir (pip install -t when sam is missing)."""
-        if "built" in self.results:
-            return Path(self.results["built"]["path"])
-        target = self.tmp / "build"
-        sam = shutil.which("sam") or str(ROOT / ".venv-tools" / "bin" / "sam")
-        env = os.environ | {"SAM_CLI_TELEMETRY": "0"}
-        env["PATH"] = f"{Path(self.python).parent}:{env.get('PATH', '')}"  # python3.13, for sam build
-        function, method = target / "ProviderFunction", ""
-        if Path(sam).exists():
-            self.say("package: sam build")
-            done = subprocess.run(
-                [
-                    *(sam, "build", "--template-file", str(ROOT / "template.yaml")),
-                    *("--build-dir", str(target), "--cache-dir", str(self.tmp / "sam-cache"), "--no-cached"),
-                ],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode == 0 and function.is_dir():
-                method = "sam build"
-            else:
-                self.say(f"sam build failed, using pip install -t instead:\n{done.stderr[-2000:]}")
-        if not method:
-            function = target / "pip"
-            subprocess.run(
-                [
-                    *(self.python, "-m", "pip", "install", "-q", "--no-compile"),
-                    *("-t", str(function), "-r", str(SRC / "requirements.txt")),
-                ],
-                check=True,
-            )
-            shutil.copytree(
-                SRC / "handler", function / "handler", ignore=shutil.ignore_patterns("__pycache__")
-            )
-            method = "pip install -t (sam was not found)"
-        self.results["built"] = {"path": str(function), "method": method}
-        return function
-
     def build_full(self) -> Path:
-        """The package as src/Makefile made it before the lean build (only the botocore models the
-        handler uses): the same pins and .pyc, with all of botocore's models, boto3's resource data
-        and the rest."""
+        """The package as src/Makefile made it before the lean build: the same pins and .pyc,
+        with all of botocore's models, boto3's resource data and the rest."""
         function = self.tmp / "build-full"
         if function.is_dir():
             return function
@@ -1131,12 +989,7 @@ class Bench:
         return function
 
     def package(self) -> None:
-        built = self.build()
-        self.results["package"] = {
-            "method": self.results["built"]["method"],
-            **self.sizes(built),
-            "full": self.sizes(self.build_full()),
-        }
+        self.results["package"] = self.sizes(self.built) | {"full": self.sizes(self.build_full())}
 
     def sizes(self, built: Path) -> Json:
         files = [p for p in built.rglob("*") if p.is_file()]
@@ -1155,27 +1008,10 @@ class Bench:
             "pyc": sum(1 for p in files if p.suffix == ".pyc"),
         }
 
-    def run_package_only(self) -> Json:
-        """--package-only: the cold starts under the runtime client (every package) and the
-        package sizes, nothing else."""
-        from devkit.cloudformation.receiver import Receiver
-
-        try:
-            self.build()
-            with self.emulator(), Receiver() as receiver:
-                os.environ.update(self.env(f"{SRC}:{ROOT}"))
-                self.start_clients(receiver)
-                self.cold_start()
-            self.package()
-        finally:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-        return self.results
-
     def stack_operations(self) -> None:
         from devkit.bench import stack_ops
 
-        rounds = 2 if self.args.quick else self.args.stack_rounds
-        self.results["stacks"] = stack_ops.measure(rounds, self.say)
+        self.results["stacks"] = stack_ops.measure(self.runs["stacks"], self.say)
 
 
 def machine() -> Json:
@@ -1204,61 +1040,13 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="fewer runs of everything; only the lean package's cold start"
     )
-    parser.add_argument("--cold-runs", type=int, default=15, help="cold starts per side (15)")
-    parser.add_argument("--iterations", type=int, default=25, help="warm rounds per request type (25)")
-    parser.add_argument("--rules", type=int, default=50, help="rules in the scale test's stack (50)")
-    parser.add_argument("--rate", type=float, default=10.0, help="ECR calls/s the emulator admits (10)")
-    parser.add_argument("--workers", type=int, default=10, help="concurrent handler processes (10)")
-    parser.add_argument("--scale-runs", type=int, default=3, help="runs of the scale test (3)")
-    parser.add_argument(
-        "--stack-rounds", type=int, default=7, help="rounds of the consumer stack on MiniStack (7)"
-    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmark.md")
-    parser.add_argument("--json", type=Path, help="also write the raw results here")
-    parser.add_argument(
-        "--package-only",
-        action="store_true",
-        help="only the cold starts under the runtime client (--cold-runs each) and the package size; "
-        "prints their tables",
-    )
-    parser.add_argument(
-        "--report-only", type=Path, metavar="JSON", help="only write the report of saved results"
-    )
-    parser.add_argument(
-        "--timeout-answer",
-        action="store_true",
-        help="only the timeout answer, from the moment it is due to S3's reply, with Lambda's "
-        "freeze modelled (--runs of it); prints it",
-    )
-    parser.add_argument("--runs", type=int, default=5, help="runs of --timeout-answer (5)")
     args = parser.parse_args()
-    if args.timeout_answer:
-        from devkit.bench import timeout_answer
-
-        timeout_answer.main(args.runs)
-        return
-    if args.quick:
-        args.cold_runs = min(args.cold_runs, 3)
-    if args.package_only:
-        from devkit.bench.report import package_tables
-
-        results = Bench(args).run_package_only()
-        if args.json:
-            args.json.write_text(json.dumps(results, indent=1))
-        print(package_tables(results))
-        return
-    if args.report_only:
-        results = json.loads(args.report_only.read_text())
-        args.cold_runs = len(results["cold"]["handler"])
-    else:
-        results = Bench(args).run()
     from devkit.bench.report import report
 
-    text = report(results, args)
+    text = report(Bench(args.quick).run())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=1))
     print(text)
     print(f"\n==> written to {args.out}", file=sys.stderr)
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 from devkit.bench.ric_cold import FLOOR_MODULE
@@ -13,10 +11,10 @@ from devkit.bench.stats import KINDS, MIN_CALLS, median
 
 Json = dict[str, Any]
 X = "\u00d7"  # the multiplication sign
-BUDGET = 1.5  # every ratio budget: the provider at most 1.5x its floor
-COLD_AIM = 1.10  # the aim for the cold start under the runtime client: within 10% of its floor
+BUDGET = 1.5  # every ratio budget
+COLD_AIM = 1.10  # the cold start under the runtime client against its floor, in every sample
 LAMBDA_MIN_MB = 128
-PACKAGE_BUDGET_MB = 5  # zipped: the lean package (only the botocore models the handler uses)
+PACKAGE_BUDGET_MB = 5  # zipped
 NAMES = {
     "create": "Create",
     "update": "Update in place (CredentialArn)",
@@ -62,8 +60,9 @@ INTRO = _para(
 )
 COLD = _para(
     """
-    The package `sam build` makes (src/Makefile: the pinned dependencies, the ECR and
-    CloudFormation models, the modules compiled to .pyc) is the task root of AWS's runtime
+    The package `sam build` makes (src/Makefile, run as sam runs it by
+    devkit/aws_lambda/package.py: the pinned dependencies, the ECR and CloudFormation models, the
+    modules compiled to .pyc) is the task root of AWS's runtime
     interface client, started as the python3.13 image starts it (`python -m awslambdaric
     handler.app.lambda_handler`; awslambdaric as pinned in requirements-ric.txt), with the managed runtime's
     environment and the template's JSON logging, fed by the project's Runtime API on 127.0.0.1
@@ -116,8 +115,8 @@ ANSWERING = _para(
 TLS = _para(
     """
     CloudFormation's ResponseURL is an S3 URL: the answer goes over TLS. Here it goes to an HTTPS
-    receiver on 127.0.0.1 whose certificate comes from a throwaway CA, trusted through
-    SSL_CERT_FILE: a bundle of the system's CA certificates plus that CA, so that making a
+    receiver on 127.0.0.1 with a throwaway self-signed certificate, trusted through
+    SSL_CERT_FILE: a bundle of the system's CA certificates plus that certificate, so that making a
     default TLS context costs what it costs against S3. The handler answers the Delete of a
     failed Create's id (no ECR call, only the answer), alternating with a bare PUT of a typical
     answer on a fresh connection.
@@ -179,65 +178,9 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}{X}"
 
 
-@dataclass(frozen=True)
-class Costs:
-    """What the measurements attribute of the handler's cold start beyond the floor's (seconds)."""
-
-    powertools: float  # importing Powertools (cumulative, under the runtime client)
-    crhelper: float  # crhelper's modules (self), imported by the handler's
-    own: float  # the handler's own modules, crhelper's left out
-    body: float  # handler.app's body beyond the floor module's (self, -X importtime)
-    request: float  # the first request beyond the floor's
-
-    def total(self) -> float:
-        return self.powertools + self.crhelper + self.own + max(0.0, self.body) + max(0.0, self.request)
-
-
-def aim_cover(to_cut: float, excess: float, c: Costs) -> str:
-    """What reaching the aim would take, from the measured costs (seconds)."""
-    total = c.total()
-    libraries = c.powertools + c.crhelper
-    if to_cut <= libraries:
-        conclusion = (
-            "replacing Powertools and crhelper (the JSON log line and the answer PUT written with the "
-            f"standard library) would about cover it ({ms(libraries)})"
-        )
-    elif to_cut <= libraries + c.own:
-        conclusion = (
-            f"replacing Powertools and crhelper ({ms(libraries)}) would not be enough alone; the "
-            f"handler's own modules would also have to load in {ms(c.own - (to_cut - libraries))} "
-            f"instead of {ms(c.own)}"
-        )
-    else:
-        conclusion = (
-            f"more than Powertools, crhelper and the handler's own modules cost together "
-            f"({ms(libraries + c.own)}): a cold path that imports next to nothing beyond boto3 and "
-            "does next to nothing else before the first answer"
-        )
-    rest = (
-        f"the other {ms(excess - total)} is this machine's noise between runs, which the handler's "
-        "longer start catches more of (see the ranges and the fastest runs)"
-        if excess > total
-        else "as much as was measured (both move with this machine's noise)"
-    )
-    body = f"{ms(c.body)}" if c.body >= 0 else f"{ms(c.body)} (none: the floor's was longer)"
-    return _para(
-        f"""What the measurements attribute, of the handler's cold start beyond the floor's
-        (medians): importing Powertools {ms(c.powertools)}, crhelper {ms(c.crhelper)} and the
-        handler's own modules {ms(c.own)} (cumulative times in the import profile below of what
-        handler.app imports beyond boto3, which both sides import before making one client); the
-        module's own body beyond the floor's {body} (self time of the two modules under
-        `python -X importtime`); the first request's work beyond the floor's {ms(c.request)}.
-        Together {ms(total)}: {rest}. Reaching the aim would take {ms(to_cut)} off the cold
-        path: {conclusion}. The handler is left as it is; these are the costs such a change
-        would have to remove."""
-    )
-
-
 class Report:
-    def __init__(self, results: Json, args: argparse.Namespace) -> None:
+    def __init__(self, results: Json) -> None:
         self.r = results
-        self.args = args
         self.budgets: list[tuple[str, str, str, str]] = []
         self.lines: list[str] = []
 
@@ -272,13 +215,13 @@ class Report:
         repeat = self.repeat_ratio()
         again = f"; the same package's other runs below: {repeat:.2f}{X}" if repeat is not None else ""
         self.budget(
-            "Cold start under the runtime client: spawn -> first Create answered (issue 5)",
+            "Cold start under the runtime client: spawn -> first Create answered",
             f"{put:.2f}{X} the floor",
             f"<= {BUDGET}{X}",
             put <= BUDGET,
         )
         self.budget(
-            "The same, spawn -> the answer PUT / the runtime's /response (the aim of issue 9)",
+            "The same, spawn -> the answer PUT / the runtime's /response (the aim)",
             f"{put:.2f}{X} / {response:.2f}{X} (fastest runs: {fastest[0] / fastest[1]:.2f}{X}{again})",
             f"<= {COLD_AIM:.2f}{X} in every sample",
             max(put, response, repeat or 0.0) <= COLD_AIM,
@@ -316,75 +259,40 @@ class Report:
         hr, fr = (median([float(run["response"]) for run in side]) for side in (h, f))
         hi, fi = (median([float(run["init"]) for run in side]) for side in (h, f))
         hq, fq = (median([float(run["request"]) for run in side]) for side in (h, f))
-        excess, allowed = hr - fr, (COLD_AIM - 1) * fr
-        repeat = self.repeat_ratio()
+        excess, allowed, repeat = hr - fr, (COLD_AIM - 1) * fr, self.repeat_ratio()
         if excess <= allowed and (repeat is None or repeat <= COLD_AIM):
             return [
                 _para(
                     f"""The handler answers within {hr / fr:.2f}{X} the floor's time, inside the
-                    aim of {COLD_AIM:.2f}{X}: {ms(excess)} more than the bare function."""
+                    aim of {COLD_AIM:.2f}{X}: {ms(abs(excess))} {"more" if excess >= 0 else "less"} than the
+                    bare function."""
                 )
             ]
-        if excess <= allowed:
-            assert repeat is not None
-            excess = (repeat - 1) * fr
-            rows = [
-                _para(
-                    f"""These runs put the handler within {hr / fr:.2f}{X} the floor's time, inside
-                    the aim of {COLD_AIM:.2f}{X}, but the same package's other runs below come to
-                    {repeat:.2f}{X}: on this machine the aim is not met in every sample, so it is
-                    not counted as met. At {repeat:.2f}{X} the handler's /response comes about
-                    {ms(excess)} after the floor's; the aim allows {ms(allowed)}, so
-                    {ms(excess - allowed)} would have to go."""
-                )
-            ]
-        else:
-            rows = [
-                _para(
-                    f"""Against the aim of {COLD_AIM:.2f}{X}: the handler's /response comes {ms(excess)}
-                    after the floor's ({hr / fr:.2f}{X}); the aim allows {ms(allowed)}, so
-                    {ms(excess - allowed)} would have to go. Of the excess, {ms(hi - fi)} is init and
-                    {ms(hq - fq)} the first request (crhelper's dispatch, the property checks and the
-                    logged decision; both sides make the same one ECR call and answer PUT)."""
-                )
-            ]
-        if self.r.get("imports"):
-            direct = dict(self.handler_imports(self.r["imports"]["handler"]))
-            crhelper = self.package_self("crhelper") / 1000
-            handler_body, floor_body = self.module_bodies()
-            costs = Costs(
-                powertools=direct.get("aws_lambda_powertools", 0.0) / 1000,
-                crhelper=crhelper,
-                own=sum(v for k, v in direct.items() if k.startswith("handler.")) / 1000 - crhelper,
-                body=handler_body - floor_body,
-                request=hq - fq,
+        again = f"; the same package's other runs below: {repeat:.2f}{X}" if repeat is not None else ""
+        return [
+            _para(
+                f"""Against the aim of {COLD_AIM:.2f}{X} in every sample: the handler's /response
+                comes {ms(excess)} after the floor's ({hr / fr:.2f}{X}{again}); the aim allows
+                {ms(allowed)}. Of the excess, {ms(hi - fi)} is init and {ms(hq - fq)} the first
+                request (crhelper's dispatch, the property checks and the logged decision; both
+                sides make the same one ECR call and answer PUT)."""
             )
-            rows += ["", aim_cover(excess - allowed, excess, costs)]
-        return rows
+        ]
 
     def module_bodies(self) -> tuple[float, float]:
         """The median self time (seconds) of handler.app's and the floor module's bodies, from
         `python -X importtime -c 'import <module>'` in the runtime's environment."""
-        bodies = self.r.get("module_bodies") or {}
 
         def body(side: str, module: str) -> float:
             found = [
-                float(row[0]) / 1e6 for profile in bodies.get(side, []) for row in profile if row[3] == module
+                float(row[0]) / 1e6
+                for profile in self.r["module_bodies"][side]
+                for row in profile
+                if row[3] == module
             ]
             return median(found) if found else 0.0
 
         return body("handler", "handler.app"), body("floor", FLOOR_MODULE)
-
-    def package_self(self, package: str) -> float:
-        """The median self time of one package's modules in the handler's import profiles (ms)."""
-        profiles = self.r.get("imports", {}).get("handler", [])
-        return median(
-            [
-                sum(float(row[0]) for row in profile if str(row[3]).split(".", maxsplit=1)[0] == package)
-                / 1000
-                for profile in profiles
-            ]
-        )
 
     def built_rows(self) -> list[str]:
         built = self.r["cold_built"]
@@ -399,7 +307,7 @@ class Report:
         labels = {
             "built": f"as `sam build` makes it (src/Makefile: {self.r['package']['pyc']} .pyc files)",
             "stripped": "the same without .pyc (SAM's default Python builder)",
-            "full": "the same pins with all of botocore's models (the package before issue 11)",
+            "full": "the same pins with all of botocore's models (the package before the lean build)",
         }
         for key, label in labels.items():
             if key in m:
@@ -538,7 +446,7 @@ class Report:
     def calls(self) -> list[str]:
         rows = ["| request type | ECR calls | minimum | CloudFormation calls | |", "|---|---|---:|---:|---|"]
         ok_all = True
-        made_client = self.r["warm"].get("cfn_client_made")
+        made_client = self.r["warm"]["cfn_client_made"]
         for kind in KINDS:
             handled = [s for s in self.r["warm"]["samples"] if s["kind"] == kind and s["side"] == "handler"]
             made = sorted({len(s["ops"]) for s in handled})
@@ -572,18 +480,18 @@ class Report:
             "|---|---|---:|---|---|---|",
         ]
         for e in self.r["warm"]["errors"]:
-            ops, cfn = e["ops"], e.get("cfn", [])
+            ops, cfn = e["ops"], e["cfn"]
             calls_ok = e["expected_calls"] is None or len(ops) == e["expected_calls"]
-            ok = calls_ok and e.get("status") == e["expected_status"] and len(cfn) == e.get("expected_cfn", 0)
+            ok = calls_ok and e["status"] == e["expected_status"] and len(cfn) == e["expected_cfn"]
             which = " -> ".join(OPS[o] for o in ops) if len(ops) <= 4 else f"{OPS[ops[0]]} {X} {len(ops)}"
             expected = (
                 "yes"
                 if ok
-                else f"**no** (expected {e['expected_calls']} ECR and {e.get('expected_cfn', 0)} "
+                else f"**no** (expected {e['expected_calls']} ECR and {e['expected_cfn']} "
                 f"CloudFormation calls, {e['expected_status']})"
             )
             shown_cfn = ", ".join(cfn) if cfn else "0"
-            cells = [e["name"], str(e.get("status")), str(len(ops)), which or "none", shown_cfn, expected]
+            cells = [e["name"], e["status"], str(len(ops)), which or "none", shown_cfn, expected]
             rows.append(f"| {' | '.join(cells)} |")
         return rows
 
@@ -629,7 +537,7 @@ class Report:
     def scale(self) -> list[str]:
         s = self.r["scale"]
         rate, rules = s["rate"], s["rules"]
-        needed = s.get("needed") or {phase: rules for phase in ("create", "rotate", "delete")}
+        needed = s["needed"]
         rows = [
             SCALE.format(workers=s["workers"], rules=rules, rate=rate, runs=len(s["runs"])),
             "",
@@ -746,14 +654,11 @@ class Report:
         return rows + self.package_rows()
 
     def package_rows(self) -> list[str]:
-        package = self.r.get("package")
-        if not package:
-            return []
-        mib = 1024 * 1024
-        full = package.get("full")
+        package, mib = self.r["package"], 1024 * 1024
+        full = package["full"]
         zipped_ok = package["zipped"] <= PACKAGE_BUDGET_MB * mib
         self.budget(
-            "Package, zipped (issue 11)",
+            "Package, zipped",
             f"{package['zipped'] / mib:.1f} MB",
             f"<= {PACKAGE_BUDGET_MB} MB",
             zipped_ok,
@@ -764,7 +669,7 @@ class Report:
 
         return [
             "",
-            f"The package ({package['method']}, zipped here with DEFLATE). src/Makefile keeps only the "
+            "The package (src/Makefile's, as `sam build` makes it; zipped here with DEFLATE) keeps only the "
             "botocore models of the services the provider calls (BOTOCORE_SERVICES: ECR and "
             "CloudFormation; endpoints and partitions for every Region stay) and drops boto3's resource "
             "data, the docs examples and the installers' RECORD files; the Powertools parts the handler "
@@ -774,13 +679,10 @@ class Report:
             "| | size | Lambda's limit | budget | all models |",
             "|---|---:|---:|---:|---:|",
             f"| **zipped** | **{package['zipped'] / mib:.1f} MB** | 50 MB (direct upload) | "
-            f"<= {PACKAGE_BUDGET_MB} MB, {verdict(zipped_ok)} | "
-            + (f"{full['zipped'] / mib:.1f} MB |" if full else "- |"),
-            f"| unzipped | {package['unzipped'] / mib:.1f} MB | 250 MB | | "
-            + (f"{full['unzipped'] / mib:.1f} MB |" if full else "- |"),
-            f"| .pyc files | {package['pyc']} | | | " + (f"{full['pyc']} |" if full else "- |"),
-            f"| largest parts, unzipped | {largest(package)} | | | "
-            + (f"{largest(full)} |" if full else "- |"),
+            f"<= {PACKAGE_BUDGET_MB} MB, {verdict(zipped_ok)} | {full['zipped'] / mib:.1f} MB |",
+            f"| unzipped | {package['unzipped'] / mib:.1f} MB | 250 MB | | {full['unzipped'] / mib:.1f} MB |",
+            f"| .pyc files | {package['pyc']} | | | {full['pyc']} |",
+            f"| largest parts, unzipped | {largest(package)} | | | {largest(full)} |",
         ]
 
     # the whole ----------------------------------------------------------------------------------
@@ -797,8 +699,8 @@ class Report:
             ("A consumer stack on MiniStack: what the provider adds to a deploy", self.stacks()),
             ("Memory and package", self.memory()),
         ]
-        m, a = self.r["machine"], self.args
-        quick = " --quick" if getattr(a, "quick", False) else ""
+        m = self.r["machine"]
+        quick = " --quick" if self.r["quick"] else ""
         self.w(
             "# Benchmark",
             "",
@@ -831,11 +733,5 @@ class Report:
         return "\n".join(self.lines)
 
 
-def report(results: Json, args: argparse.Namespace) -> str:
-    return Report(results, args).render()
-
-
-def package_tables(results: Json) -> str:
-    """The cold-start tables and the package table alone (--package-only)."""
-    made = Report(results, argparse.Namespace())
-    return "\n".join([*made.cold(), *made.package_rows()])
+def report(results: Json) -> str:
+    return Report(results).render()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -13,10 +14,12 @@ from typing import Any
 
 
 class Receiver:
-    """Records every PUT it receives, per URL path; answers `status` (200 unless set)."""
+    """Records every PUT it receives, per URL path; answers `status` (200 unless set). With `tls`
+    (a server context) it listens on https, as S3 does."""
 
-    def __init__(self, status: int = 200) -> None:
+    def __init__(self, status: int = 200, tls: ssl.SSLContext | None = None) -> None:
         self.status = status
+        self.scheme = "https" if tls else "http"
         self.requests: list[dict[str, Any]] = []  # every PUT, in order: path, headers, body, status
         self._scripted: dict[str, list[int]] = {}  # per path: the statuses its next PUTs get
         self._stalls: dict[str, float] = {}  # per path: seconds to hold the response after storing
@@ -54,6 +57,8 @@ class Receiver:
                 return
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -64,7 +69,7 @@ class Receiver:
         """A fresh ResponseURL, shaped like a presigned S3 URL (its signature is a secret)."""
         token = uuid.uuid4().hex
         return (
-            f"http://127.0.0.1:{self.port}/cloudformation-responses/{token}"
+            f"{self.scheme}://127.0.0.1:{self.port}/cloudformation-responses/{token}"
             f"?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=sig{token}"
         )
 
