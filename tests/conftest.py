@@ -120,13 +120,13 @@ def pauses(emulator: None, monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The handler's retry pauses, recorded instead of slept: handler.app.lambda_handler serves
     with a provider of the test's own (a fresh container: nothing remembered, no start-up time to
     count), built as handler.app builds it, pausing on this list."""
-    from handler import app, response
+    from handler import app, response, wiring
     from handler.provider import build_provider
 
     recorded: list[float] = []
     built = build_provider(
-        boto3.client("ecr", config=app.CLIENT_CONFIG),
-        lambda: boto3.client("cloudformation", config=app.CLIENT_CONFIG),
+        boto3.client("ecr", config=wiring.CLIENT_CONFIG),
+        lambda: boto3.client("cloudformation", config=wiring.CLIENT_CONFIG),
         send=functools.partial(response.put, sleep=recorded.append),
         sleep=recorded.append,
     )

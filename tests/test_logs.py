@@ -12,7 +12,7 @@ import pytest
 
 from devkit.aws_lambda.context import LambdaContext
 from devkit.cloudformation.receiver import Receiver
-from handler import app
+from handler import app, wiring
 from handler.logs import Scrubber
 from tests.helpers import PUBLIC, create_event
 
@@ -21,11 +21,11 @@ def invoke_and_read_logs(receiver: Receiver, event: dict[str, Any]) -> tuple[str
     """Run one request; return its ResponseURL and everything the provider logged."""
     url = receiver.url()
     buffer = io.StringIO()
-    streams = [handler.setStream(buffer) for handler in app.logger.handlers]  # type: ignore[attr-defined]
+    streams = [handler.setStream(buffer) for handler in wiring.logger.handlers]  # type: ignore[attr-defined]
     try:
         app.lambda_handler({**event, "ResponseURL": url}, LambdaContext())
     finally:
-        for handler, stream in zip(app.logger.handlers, streams, strict=True):
+        for handler, stream in zip(wiring.logger.handlers, streams, strict=True):
             handler.setStream(stream)  # type: ignore[attr-defined]
     return url, buffer.getvalue()
 
@@ -50,8 +50,8 @@ def test_one_json_decision_line_per_request_with_the_request_id(
 
 @pytest.mark.parametrize("level", [logging.INFO, logging.DEBUG])
 def test_the_response_url_is_never_logged(receiver: Receiver, pauses: list[float], level: int) -> None:
-    original = app.logger.log_level
-    app.logger.setLevel(level)
+    original = wiring.logger.log_level
+    wiring.logger.setLevel(level)
     try:
         for properties in (PUBLIC, {**PUBLIC, "Bogus": "x"}):
             url, out = invoke_and_read_logs(receiver, create_event(properties))
@@ -60,7 +60,7 @@ def test_the_response_url_is_never_logged(receiver: Receiver, pauses: list[float
             assert signature not in out
             assert "cloudformation-responses" not in out
     finally:
-        app.logger.setLevel(original)
+        wiring.logger.setLevel(original)
 
 
 def test_crhelper_debug_lines_stay_off_even_at_debug() -> None:
@@ -94,16 +94,16 @@ def test_a_logged_exception_is_scrubbed_too(receiver: Receiver, pauses: list[flo
     """A traceback is formatted into the line by Powertools: the serialiser sees it whole."""
     url = receiver.url()
     buffer = io.StringIO()
-    streams = [handler.setStream(buffer) for handler in app.logger.handlers]  # type: ignore[attr-defined]
-    app.scrubber.url = url
+    streams = [handler.setStream(buffer) for handler in wiring.logger.handlers]  # type: ignore[attr-defined]
+    wiring.scrubber.url = url
     try:
         try:
             raise RuntimeError(f"PUT {url} refused")
         except RuntimeError:
             logging.getLogger("handler.dispatch").exception("boom")
     finally:
-        app.scrubber.url = ""
-        for handler, stream in zip(app.logger.handlers, streams, strict=True):
+        wiring.scrubber.url = ""
+        for handler, stream in zip(wiring.logger.handlers, streams, strict=True):
             handler.setStream(stream)  # type: ignore[attr-defined]
     assert "X-Amz-Signature=sig" not in buffer.getvalue()
     assert "<ResponseURL redacted>" in buffer.getvalue()

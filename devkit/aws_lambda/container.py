@@ -37,7 +37,7 @@ def main(clock_url: str) -> None:
     _loopback_only()
 
     from devkit.aws_lambda.context import LambdaContext
-    from handler import app, response
+    from handler import app, response, wiring
 
     now = [0.0]
     retries = [0]
@@ -53,7 +53,7 @@ def main(clock_url: str) -> None:
         retries[0] += 1
         sleep(seconds)
 
-    app.provider = app.make_provider(send=functools.partial(response.put, sleep=sleep), sleep=retry_pause)
+    app.provider = wiring.make_provider(send=functools.partial(response.put, sleep=sleep), sleep=retry_pause)
 
     for line in sys.stdin:
         job = json.loads(line)

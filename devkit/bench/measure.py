@@ -33,7 +33,6 @@ import argparse
 import contextlib
 import datetime
 import http.client
-import inspect
 import json
 import multiprocessing
 import os
@@ -107,24 +106,32 @@ def ecr_calls(emulator: str) -> list[str]:
 
 class Provider:
     """The handler as the bench's worker processes use it: the one place that knows handler.app.
-
-    Needs: the entry point (lambda_handler), the ECR client's configuration (for the bare calls'
-    own client), whether a CloudFormation client was made yet (made on first use), and that
-    client (to answer its DescribeStacks and ListStackResources: devkit.cloudformation.stack_api).
-    """
+    Its provider is built as handler.app builds its own, with a CloudFormation client that tells
+    whether it was made (on first use) and takes the stand-in answers of
+    devkit.cloudformation.stack_api (DescribeStacks, ListStackResources)."""
 
     def __init__(self) -> None:
-        from handler import app
+        import boto3
 
-        self._app = app
+        from handler import app, wiring
+        from handler.provider import build_provider
+
+        self._made: list[Any] = []
+
+        def cloudformation() -> Any:
+            self._made.append(wiring.cloudformation_client())
+            return self._made[-1]
+
+        app.provider = build_provider(boto3.client("ecr", config=wiring.CLIENT_CONFIG), cloudformation)
+        self._provider = app.provider
         self.lambda_handler = app.lambda_handler
-        self.client_config = app.CLIENT_CONFIG
+        self.client_config = wiring.CLIENT_CONFIG
 
     def made_cloudformation_client(self) -> bool:
-        return self._app._cloudformation is not None
+        return bool(self._made)
 
     def cloudformation_client(self) -> Any:
-        return self._app.cloudformation()[0]
+        return self._provider.cloudformation()[0]
 
 
 def response_url(port: int) -> str:
@@ -701,7 +708,6 @@ class Bench:
                 self.cold_start()
                 self.import_profile()
                 self.warm(bundle)
-                self.crhelper_delete_sleep()
                 self.scale()
             self.package()
             self.stack_operations()
@@ -872,22 +878,6 @@ class Bench:
             if sample.get("started"):
                 sample["answered_after"] = self.arrival(sample["url"]) - sample["started"]
         self.results["warm"] = result | {"iterations": iterations}
-
-    def crhelper_delete_sleep(self) -> None:
-        """What crhelper's own CfnResource waits before answering a Delete (its code, run with a
-        recording sleep), with a 300 s function timeout just started."""
-        from crhelper import CfnResource
-
-        default = inspect.signature(CfnResource.__init__).parameters["sleep_on_delete"].default
-        slept: list[float] = []
-
-        class Context:
-            def get_remaining_time_in_millis(self) -> int:
-                return 300_000
-
-        stub = type("Stub", (), {"_context": Context(), "_sleep_on_delete": default})()
-        CfnResource.__dict__["_wait_for_cwlogs"](stub, sleep=slept.append)
-        self.results["crhelper_delete_sleep"] = {"default": default, "slept": sum(slept)}
 
     # scale --------------------------------------------------------------------------------------
 

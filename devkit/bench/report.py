@@ -499,7 +499,6 @@ class Report:
         answered = median(self.samples("delete", "handler", "answered_after"))
         returned = median(self.samples("delete", "handler"))
         call, put = median(self.samples("delete", "bare")), median(self.samples("delete", "put"))
-        sleep = self.r["crhelper_delete_sleep"]
         ok = answered / call <= BUDGET
         self.budget(
             "Delete answered",
@@ -515,8 +514,6 @@ class Report:
             f"| **handler: request in -> answer received at the ResponseURL** | **{ms(answered)}** "
             f"({answered / call:.2f}{X} the call) |",
             f"| handler: request in -> invocation returns | {ms(returned)} |",
-            f"| crhelper's own CfnResource (`sleep_on_delete={sleep['default']}` by default), with 300 s of "
-            f"function time left: sleeps before it answers | {sleep['slept']:.0f} s, then the call |",
         ]
 
     def tls(self) -> list[str]:

@@ -831,6 +831,11 @@ _LEAKS = (
 )
 
 
+def _streams(handlers: list[logging.Handler]) -> list[logging.StreamHandler[Any]]:
+    """The provider logger's handlers (Powertools writes each line through a StreamHandler)."""
+    return [h for h in handlers if isinstance(h, logging.StreamHandler)]
+
+
 @dataclass
 class RootDebug(Fault):
     """LogLevel DEBUG, the root logger set up by AWS's runtime interface client itself (its
@@ -845,22 +850,24 @@ class RootDebug(Fault):
         from awslambdaric.bootstrap import _setup_logging
         from awslambdaric.lambda_runtime_log_utils import LogFormat
 
-        app = lab.app
+        from handler import wiring
+
         root = logging.getLogger()
-        self._saved = (root.level, list(root.handlers), app.logger.log_level, logging.Formatter.converter)
+        self._saved = (root.level, list(root.handlers), wiring.logger.log_level, logging.Formatter.converter)
         self._sink, self._buffer = _Sink(), io.StringIO()
         _setup_logging(LogFormat.JSON, "DEBUG", self._sink)
-        self._streams = [h.setStream(self._buffer) for h in app.logger.handlers]
-        app.logger.setLevel("DEBUG")
-        logs.configure(app.logger, app.scrubber)
+        self._streams = [h.setStream(self._buffer) for h in _streams(wiring.logger.handlers)]
+        wiring.logger.setLevel("DEBUG")
+        logs.configure(wiring.logger, wiring.scrubber)
 
     def finish(self, lab: Lab) -> None:
-        app = lab.app
+        from handler import wiring
+
         level, handlers, log_level, converter = self._saved
-        for handler, stream in zip(app.logger.handlers, self._streams, strict=True):
+        for handler, stream in zip(_streams(wiring.logger.handlers), self._streams, strict=True):
             handler.setStream(stream)
-        app.logger.setLevel(log_level)
-        logs.configure(app.logger, app.scrubber)
+        wiring.logger.setLevel(log_level)
+        logs.configure(wiring.logger, wiring.scrubber)
         root = logging.getLogger()
         root.handlers[:] = handlers
         root.setLevel(level)

@@ -53,7 +53,7 @@ def _provider_clients() -> tuple[Any, Any]:
     as handler.app configures its own."""
     import boto3
 
-    from handler.app import CLIENT_CONFIG
+    from handler.wiring import CLIENT_CONFIG
 
     return boto3.client("ecr", config=CLIENT_CONFIG), boto3.client("cloudformation", config=CLIENT_CONFIG)
 
