@@ -190,3 +190,8 @@ def stack_api(emulator: None) -> Iterator[StackApi]:
 @pytest.fixture
 def cfn(receiver: Receiver, pauses: list[float], stack_api: StackApi) -> Cfn:
     return Cfn(receiver)
+
+
+# Each test's layer (unit, handler, runtime, stacks, tools, simulator, integration), which
+# ./dev test --fast and ./dev test -m LAYER select by: the table and its checks, tests/layers.py.
+pytest_plugins = ("tests.layers",)
