@@ -32,9 +32,13 @@ def tool(name: str) -> str:
     return found
 
 
-def run(args: list[str | Path], pythonpath: Path | str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str | Path], pythonpath: Path | str, cwd: Path, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    """`extra`: more environment; CDK_OUTDIR for an app's cdk.App() (else a cdk.out* is left in the
+    system's temp directory)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(cdk_env.QUIET_NODE, PYTHONPATH=str(pythonpath))
+    env.update(cdk_env.QUIET_NODE, PYTHONPATH=str(pythonpath), **extra)
     return subprocess.run(  # noqa: PLW1510 -- callers assert on returncode with the output
         [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
     )
@@ -142,7 +146,7 @@ def test_the_package_installed_from_its_wheel_needs_neither_the_lambdas_code_nor
     assert result.returncode == 0, shown(result)
     app = tmp_path / "app.py"
     app.write_text(USER_APP)
-    result = run([cdk_env.PYTHON, app], target, tmp_path)
+    result = run([cdk_env.PYTHON, app], target, tmp_path, CDK_OUTDIR=str(tmp_path / "cdk.out"))
     assert result.returncode == 0, shown(result)
     problems_line, template_line = result.stdout.strip().splitlines()[-2:]
     problems = json.loads(problems_line)
