@@ -92,7 +92,9 @@ class EmulatorServer(ThreadedMotoServer):
             self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
         )
         self._server_ready_event.set()
-        self._server.serve_forever()
+        # stop() returns once the loop has seen its shutdown request: with the default poll of
+        # half a second, every stop took that long
+        self._server.serve_forever(poll_interval=0.05)
 
 
 def start(port: int = 0) -> tuple[ThreadedMotoServer, str]:

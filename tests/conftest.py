@@ -214,3 +214,8 @@ def stack_api(provider: Provider) -> Iterator[StackApi]:
 @pytest.fixture
 def cfn(receiver: Receiver, provider: Provider, stack_api: StackApi) -> Cfn:
     return Cfn(receiver, provider)
+
+
+# Each test's layer (unit, handler, runtime, stacks, tools, simulator, integration), which
+# ./dev test --fast and ./dev test -m LAYER select by: the table and its checks, tests/layers.py.
+pytest_plugins = ("tests.layers",)

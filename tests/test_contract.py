@@ -345,6 +345,7 @@ def test_the_schema_and_parse_agree_on_the_edges(candidate: dict[str, Any]) -> N
     assert VALIDATOR.is_valid(candidate) == parses(candidate)
 
 
+@pytest.mark.tools  # node
 def test_every_pattern_means_the_same_to_ecmascript(tmp_path: Path) -> None:
     """JSON Schema's patterns are ECMA-262: Node's RegExp (with the u flag) reads each the way
     Python does, on samples each side of it, but for the one known difference: Python's `$`

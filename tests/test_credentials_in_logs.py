@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,39 +41,73 @@ with mock_aws():
 """
 
 
-def run(level: str, events: list[dict[str, Any]]) -> list[str]:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-        **CREDENTIALS,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "AWS_LAMBDA_LOG_FORMAT": "JSON",
-        "AWS_LAMBDA_LOG_LEVEL": level,
-        "POWERTOOLS_LOG_LEVEL": level,
-        "LOG_LEVEL": level,
-        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, level, json.dumps(events)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+class Run:
+    """The handler given `events` in a fresh interpreter at a LogLevel: started at once, so that
+    this module's interpreters (about a second of imports each) start side by side."""
+
+    def __init__(self, level: str, events: list[dict[str, Any]]) -> None:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+            **CREDENTIALS,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "AWS_LAMBDA_LOG_FORMAT": "JSON",
+            "AWS_LAMBDA_LOG_LEVEL": level,
+            "POWERTOOLS_LOG_LEVEL": level,
+            "LOG_LEVEL": level,
+            "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+        }
+        self.events = events
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", SCRIPT, level, json.dumps(events)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def lines(self) -> list[str]:
+        """Its log lines, once it has ended (it must end well)."""
+        stdout, stderr = self.process.communicate(timeout=120)
+        assert self.process.returncode == 0, stdout + stderr
+        return [line for line in (stdout + stderr).splitlines() if line.strip()]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.communicate()
 
 
-@pytest.mark.parametrize("level", ["DEBUG", "INFO", "WARNING", "ERROR"])
-def test_no_log_line_carries_a_credential_or_the_response_url(receiver: Receiver, level: str) -> None:
-    urls = [receiver.url() for _ in range(3)]
-    events = [
-        {**create_event(PUBLIC), "ResponseURL": urls[0]},
-        {**create_event({**PUBLIC, "AdoptExisting": "true"}), "ResponseURL": urls[1]},  # reads the stack
-        {**create_event({**PUBLIC, "Bogus": "x"}), "ResponseURL": urls[2]},
-    ]
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
-    lines = run(level, events)
+
+@pytest.fixture(scope="module")
+def runs(receiver: Receiver) -> Iterator[dict[str, Run]]:
+    """Each test's run, by level ("JSON": the one of the last test), all started at once."""
+    started: dict[str, Run] = {}
+    try:
+        for level in LEVELS:
+            urls = [receiver.url() for _ in range(3)]
+            events = [
+                {**create_event(PUBLIC), "ResponseURL": urls[0]},
+                # AdoptExisting: it reads the stack
+                {**create_event({**PUBLIC, "AdoptExisting": "true"}), "ResponseURL": urls[1]},
+                {**create_event({**PUBLIC, "Bogus": "x"}), "ResponseURL": urls[2]},
+            ]
+            started[level] = Run(level, events)
+        event = {**create_event({**PUBLIC, "AdoptExisting": "true"}), "ResponseURL": receiver.url()}
+        started["JSON"] = Run("DEBUG", [event])
+        yield started
+    finally:
+        for run in started.values():
+            run.stop()
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_no_log_line_carries_a_credential_or_the_response_url(runs: dict[str, Run], level: str) -> None:
+    urls = [event["ResponseURL"] for event in runs[level].events]
+
+    lines = runs[level].lines()
 
     text = "\n".join(lines)
     for name, value in CREDENTIALS.items():
@@ -84,10 +119,10 @@ def test_no_log_line_carries_a_credential_or_the_response_url(receiver: Receiver
         assert any('"calling"' in line for line in lines)  # the provider's own request detail
 
 
-def test_every_line_is_the_providers_json_with_its_request_id(receiver: Receiver) -> None:
-    event = {**create_event({**PUBLIC, "AdoptExisting": "true"}), "ResponseURL": receiver.url()}
+def test_every_line_is_the_providers_json_with_its_request_id(runs: dict[str, Run]) -> None:
+    (event,) = runs["JSON"].events
 
-    lines = run("DEBUG", [event])
+    lines = runs["JSON"].lines()
 
     records = [json.loads(line) for line in lines]  # every line is JSON (none is text, none doubly encoded)
     assert all(isinstance(record, dict) for record in records)

@@ -15,6 +15,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,30 +66,70 @@ def test_this_run_refuses_every_address_but_loopback() -> None:
     assert "AWS_PROFILE" not in os.environ
 
 
-def run_probes(tmp_path: Path, *args: str, stack: str | None) -> tuple[list[dict[str, Any]], str]:
-    (tmp_path / "conftest.py").write_text(CONFTEST.read_text(encoding="utf-8"), encoding="utf-8")
-    (tmp_path / "pytest.ini").write_text(PYTEST_INI, encoding="utf-8")
-    (tmp_path / "test_probes.py").write_text(PROBES, encoding="utf-8")
-    out = tmp_path / "probes.jsonl"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PTC_STACK_NAME"}
-    env |= USER_ENVIRONMENT | {"PROBE_OUT": str(out), "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
-    if stack is not None:
-        env["PTC_STACK_NAME"] = stack
-    result = subprocess.run(  # noqa: PLW1510 -- asserted by the callers with the output
-        [sys.executable, "-m", "pytest", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode in (0, 5), result.stdout + result.stderr  # 5: every probe deselected
-    records = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
-    return records, result.stdout
+class Probes:
+    """A pytest run of the probes in `directory`, started at once: each run is a fresh interpreter
+    importing what the conftest imports (about a second), so this module's runs start side by side."""
+
+    def __init__(self, directory: Path, *args: str, stack: str | None) -> None:
+        (directory / "conftest.py").write_text(CONFTEST.read_text(encoding="utf-8"), encoding="utf-8")
+        (directory / "pytest.ini").write_text(PYTEST_INI, encoding="utf-8")
+        (directory / "test_probes.py").write_text(PROBES, encoding="utf-8")
+        self.out = directory / "probes.jsonl"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PTC_STACK_NAME"}
+        env |= USER_ENVIRONMENT | {
+            "PROBE_OUT": str(self.out),
+            "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+        }
+        if stack is not None:
+            env["PTC_STACK_NAME"] = stack
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pytest", *args],
+            cwd=directory,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def result(self) -> tuple[list[dict[str, Any]], str]:
+        """The probes' records, and pytest's output."""
+        stdout, stderr = self.process.communicate(timeout=300)
+        assert self.process.returncode in (0, 5), stdout + stderr  # 5: every probe deselected
+        records = (
+            [json.loads(line) for line in self.out.read_text().splitlines()] if self.out.exists() else []
+        )
+        return records, stdout
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.communicate()
 
 
-def test_a_real_account_run_gives_back_the_users_settings_to_its_tests_only(tmp_path: Path) -> None:
-    records, output = run_probes(tmp_path, "-m", "integration", stack="ecr-ptc-provider")
+RUNS = {  # each test's run: its pytest arguments, and PTC_STACK_NAME
+    "-m integration": (("-m", "integration"), "ecr-ptc-provider"),
+    "no -m": ((), "ecr-ptc-provider"),
+    "no stack": (("-m", "integration"), None),
+    "another expression": (("-m", "integration or not integration"), "ecr-ptc-provider"),
+}
+
+
+@pytest.fixture(scope="module")
+def probes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Probes]]:
+    started: dict[str, Probes] = {}
+    try:
+        for name, (args, stack) in RUNS.items():
+            started[name] = Probes(tmp_path_factory.mktemp("probes"), *args, stack=stack)
+        yield started
+    finally:
+        for run in started.values():
+            run.stop()
+
+
+def test_a_real_account_run_gives_back_the_users_settings_to_its_tests_only(
+    probes: dict[str, Probes],
+) -> None:
+    records, output = probes["-m integration"].result()
     assert records == [
         {
             "probe": "real-account",
@@ -105,21 +146,21 @@ def test_a_real_account_run_gives_back_the_users_settings_to_its_tests_only(tmp_
     assert "1 deselected" in output  # -m integration selected nothing else
 
 
-def test_without_m_integration_every_test_keeps_the_guard_and_the_fakes(tmp_path: Path) -> None:
-    records, output = run_probes(tmp_path, stack="ecr-ptc-provider")
+def test_without_m_integration_every_test_keeps_the_guard_and_the_fakes(probes: dict[str, Probes]) -> None:
+    records, output = probes["no -m"].result()
     assert records == [
         {"probe": "plain", "guarded": True, "env": {"AWS_PROFILE": None, **FAKE, "AWS_REGION": "us-east-1"}}
     ], output
     assert "select only these tests with -m integration" in output  # the real-account probe's skip
 
 
-def test_without_a_stack_name_the_real_account_tests_are_skipped(tmp_path: Path) -> None:
-    records, output = run_probes(tmp_path, "-m", "integration", stack=None)
+def test_without_a_stack_name_the_real_account_tests_are_skipped(probes: dict[str, Probes]) -> None:
+    records, output = probes["no stack"].result()
     assert records == [], output
     assert "1 skipped" in output and "set PTC_STACK_NAME" in output
 
 
-def test_another_marker_expression_is_not_a_real_account_run(tmp_path: Path) -> None:
-    records, output = run_probes(tmp_path, "-m", "integration or not integration", stack="ecr-ptc-provider")
+def test_another_marker_expression_is_not_a_real_account_run(probes: dict[str, Probes]) -> None:
+    records, output = probes["another expression"].result()
     assert [r["probe"] for r in records] == ["plain"], output
     assert records[0]["guarded"] is True and records[0]["env"]["AWS_PROFILE"] is None

@@ -61,17 +61,24 @@ def require_tool(name: str) -> str:
     return found
 
 
-def tool_env() -> dict[str, str]:
+def tool_env(tmpdir: Path | None = None) -> dict[str, str]:
+    """`tmpdir`: the tool's TMPDIR, for a tool that leaves files in it (checkov: its grammar and
+    update caches; sam package: a directory); a test's tmp_path, so they go with it."""
     env = dict(os.environ)
     env["SAM_CLI_TELEMETRY"] = "0"
     env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     env.setdefault("AWS_REGION", env["AWS_DEFAULT_REGION"])
+    if tmpdir is not None:
+        tmpdir.mkdir(exist_ok=True)
+        env["TMPDIR"] = str(tmpdir)
     return env
 
 
-def run_tool(args: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run_tool(
+    args: list[str], cwd: Path, timeout: float = 600, tmpdir: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: PLW1510 -- callers assert on returncode with the output
-        args, cwd=cwd, env=tool_env(), capture_output=True, text=True, timeout=timeout
+        args, cwd=cwd, env=tool_env(tmpdir), capture_output=True, text=True, timeout=timeout
     )
 
 
@@ -499,6 +506,7 @@ def test_checkov_finds_nothing_unsuppressed(tmp_path: Path) -> None:
             "json",
         ],
         cwd=tmp_path,
+        tmpdir=tmp_path / "tmp",
     )
     report = json.loads(result.stdout)
     results = report["results"]
@@ -878,7 +886,7 @@ def test_sam_package_uploads_the_code_license_and_readme(built_function: Path, t
                 *("--output-template-file", str(packaged)),
             ],
             cwd=tmp_path,
-            env=tool_env() | {"AWS_ENDPOINT_URL_S3": endpoint},
+            env=tool_env(tmp_path / "tmp") | {"AWS_ENDPOINT_URL_S3": endpoint},
             capture_output=True,
             text=True,
             timeout=300,

@@ -7,7 +7,10 @@ at deploy time, for any prefix, rather than the shape of the expression.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -16,13 +19,31 @@ from aws_cdk import assertions
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 
+# An App without an outdir writes its cloud assembly to a new cdk.out* in the system's temp
+# directory, and leaves it there: each App of new_stack writes its own under this directory.
+_assemblies: list[Path] = []
+
+
+@contextlib.contextmanager
+def assemblies_under(directory: Path) -> Iterator[None]:
+    """Meanwhile, new_stack's Apps write their cloud assemblies under `directory` (a pytest
+    temporary directory: tests/cdk/conftest.py, tests/ministack/test_cdk.py)."""
+    _assemblies.append(directory)
+    try:
+        yield
+    finally:
+        _assemblies.remove(directory)
+
 
 def new_stack(
     name: str = "Consumer", bootstrap_rule: bool = True, region: str = REGION, **kwargs: Any
 ) -> cdk.Stack:
     """A stack of a fresh App, in ACCOUNT and `region`. bootstrap_rule=False: no CDK bootstrap
     version check (its SSM parameter), no CDKMetadata: a template any CloudFormation takes."""
-    app = cdk.App(analytics_reporting=bootstrap_rule)
+    if not _assemblies:
+        raise RuntimeError("new_stack needs a directory for its cloud assembly: use assemblies_under")
+    outdir = tempfile.mkdtemp(prefix="cdk.out", dir=_assemblies[-1])
+    app = cdk.App(analytics_reporting=bootstrap_rule, outdir=outdir)
     synthesizer = cdk.DefaultStackSynthesizer(generate_bootstrap_version_rule=bootstrap_rule)
     return cdk.Stack(
         app, name, env=cdk.Environment(account=ACCOUNT, region=region), synthesizer=synthesizer, **kwargs

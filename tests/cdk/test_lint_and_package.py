@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +33,13 @@ def tool(name: str) -> str:
     return found
 
 
-def run(args: list[str | Path], pythonpath: Path | str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str | Path], pythonpath: Path | str, cwd: Path, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    """`extra`: more environment; CDK_OUTDIR for an app's cdk.App() (else a cdk.out* is left in the
+    system's temp directory)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(cdk_env.QUIET_NODE, PYTHONPATH=str(pythonpath))
+    env.update(cdk_env.QUIET_NODE, PYTHONPATH=str(pythonpath), **extra)
     return subprocess.run(  # noqa: PLW1510 -- callers assert on returncode with the output
         [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
     )
@@ -115,22 +118,22 @@ print(json.dumps(app.synth().get_stack_by_name("Caches").template))
 """
 
 
-def test_the_package_installed_from_its_wheel_needs_neither_the_lambdas_code_nor_cfn_lint() -> None:
-    with tempfile.TemporaryDirectory(prefix="cdk-ptc-") as directory:
-        work = Path(directory)
-        python = Path(tool("cfn-lint")).parent / "python"  # the tools' setuptools builds them
-        built = [wheels.build(name, python, work) for name in ("contract", "cdk-ptc")]
-        names = wheels.names(built[1])
-        assert {"cdk_ecr_pull_through_cache/py.typed", "cdk_ecr_pull_through_cache/rule.py"} <= names
-        assert not [n for n in names if n.startswith(("handler/", "ecr_ptc_contract/", "cfn_lint_ptc/"))]
-        requirements = wheels.requirements(built[1])
-        assert f"ecr-pull-through-cache-contract=={VERSION}" in requirements
-        assert not [r for r in requirements if r.startswith("cfn-lint")], requirements
-        target = work / "site"
-        wheels.install(cdk_env.PYTHON, built, target)
-        app = work / "app.py"
-        app.write_text(USER_APP)
-        result = run([cdk_env.PYTHON, app], target, work)
+def test_the_package_installed_from_its_wheel_needs_neither_the_lambdas_code_nor_cfn_lint(
+    tmp_path: Path,
+) -> None:
+    python = Path(tool("cfn-lint")).parent / "python"  # the tools' setuptools builds them
+    built = [wheels.build(name, python, tmp_path) for name in ("contract", "cdk-ptc")]
+    names = wheels.names(built[1])
+    assert {"cdk_ecr_pull_through_cache/py.typed", "cdk_ecr_pull_through_cache/rule.py"} <= names
+    assert not [n for n in names if n.startswith(("handler/", "ecr_ptc_contract/", "cfn_lint_ptc/"))]
+    requirements = wheels.requirements(built[1])
+    assert f"ecr-pull-through-cache-contract=={VERSION}" in requirements
+    assert not [r for r in requirements if r.startswith("cfn-lint")], requirements
+    target = tmp_path / "site"
+    wheels.install(cdk_env.PYTHON, built, target)
+    app = tmp_path / "app.py"
+    app.write_text(USER_APP)
+    result = run([cdk_env.PYTHON, app], target, tmp_path, CDK_OUTDIR=str(tmp_path / "cdk.out"))
     assert result.returncode == 0, shown(result)
     problems_line, template_line = result.stdout.strip().splitlines()[-2:]
     problems = json.loads(problems_line)

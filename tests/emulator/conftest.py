@@ -3,13 +3,12 @@
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 from moto import mock_aws
 
 import ecr_ptc_emulator
-from tests.emulator.emulator_support import NO_RETRIES, REGION
+from tests.emulator.emulator_support import NO_RETRIES, client
 
 
 @pytest.fixture
@@ -22,19 +21,19 @@ def aws() -> Iterator[None]:
 @pytest.fixture
 def ecr(aws: None) -> Any:
     """An ECR client that does not retry, so each call reaches the emulator once."""
-    return boto3.client("ecr", region_name=REGION, config=NO_RETRIES)
+    return client("ecr", NO_RETRIES)
 
 
 @pytest.fixture
 def raw_ecr(aws: None) -> Any:
     """An ECR client without botocore's own parameter checks (to reach the emulator's)."""
     config = NO_RETRIES.merge(Config(parameter_validation=False))
-    return boto3.client("ecr", region_name=REGION, config=config)
+    return client("ecr", config)
 
 
 @pytest.fixture
 def secret_arn(aws: None) -> str:
-    sm = boto3.client("secretsmanager", region_name=REGION)
+    sm = client("secretsmanager")
     secret = sm.create_secret(
         Name="ecr-pullthroughcache/docker-hub",
         SecretString='{"username": "u", "accessToken": "t"}',

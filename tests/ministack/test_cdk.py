@@ -11,7 +11,11 @@ and this deploys the template the way `aws cloudformation deploy` would.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.cdk import cdk_env
 
@@ -19,8 +23,14 @@ cdk_env.use()
 
 from devkit.cloudformation.ministack import ACCOUNT  # noqa: E402
 from tests.cdk import apps  # noqa: E402
-from tests.cdk.synth import new_stack, template  # noqa: E402
+from tests.cdk.synth import assemblies_under, new_stack, template  # noqa: E402
 from tests.ministack.conftest import REPOSITORY_HOST, Stacks, writes  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _cloud_assemblies(tmp_path: Path) -> Iterator[None]:
+    with assemblies_under(tmp_path):
+        yield
 
 
 def test_a_cdk_stack_of_every_upstream_deploys_and_its_rules_appear(stacks: Stacks) -> None:

@@ -4,9 +4,11 @@ server per session, containers started by `functions`, the emulator emptied befo
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,42 @@ def task_root() -> Path:
     except FileNotFoundError as error:
         pytest.fail(str(error))
     return package.build()
+
+
+INVALID_TOKEN = (
+    b"<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>"
+    b"<Message>The security token included in the request is invalid.</Message></Error>"
+    b"<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+)
+
+
+@pytest.fixture(scope="session")
+def cloudformation() -> Iterator[str]:
+    """CloudFormation's endpoint for the function, on loopback: it refuses the tests' made-up
+    credentials as AWS's would (403 InvalidClientTokenId), so that reading the stack fails at
+    once, offline. (Left to AWS's real endpoint, the function reached beyond 127.0.0.1, and
+    without a network retried until its deadline: two minutes for one test.)"""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(403)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(INVALID_TOKEN)))
+            self.end_headers()
+            self.wfile.write(INVALID_TOKEN)
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(scope="session")
@@ -68,9 +106,10 @@ class Functions:
     `fresh()` gives one of the test's own (closed by the caller: use it in a `with`).
     """
 
-    def __init__(self, task_root: Path, server: EmulatorServer) -> None:
+    def __init__(self, task_root: Path, server: EmulatorServer, cloudformation: str) -> None:
         self.task_root = task_root
         self.server = server
+        self.cloudformation = cloudformation
         self._kept: dict[tuple[str, str | None, str | None], RuntimeContainer] = {}
 
     def get(
@@ -97,7 +136,10 @@ class Functions:
             region=region,
             credentials=CREDENTIALS,
             runtime_bin=RIC_VENV / "bin",
-            extra={"AWS_ENDPOINT_URL_ECR": ecr_endpoint or self.server.url},
+            extra={
+                "AWS_ENDPOINT_URL_ECR": ecr_endpoint or self.server.url,
+                "AWS_ENDPOINT_URL_CLOUDFORMATION": self.cloudformation,
+            },
         )
         return RuntimeContainer(
             self.task_root,
@@ -115,8 +157,8 @@ class Functions:
 
 
 @pytest.fixture(scope="session")
-def functions(task_root: Path, ecr_server: EmulatorServer) -> Iterator[Functions]:
-    pool = Functions(task_root, ecr_server)
+def functions(task_root: Path, ecr_server: EmulatorServer, cloudformation: str) -> Iterator[Functions]:
+    pool = Functions(task_root, ecr_server, cloudformation)
     yield pool
     pool.close()
 
