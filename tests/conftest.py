@@ -29,7 +29,6 @@ os.environ.update(FAKE_AWS_ENVIRONMENT)
 for _key in REMOVED_AWS_SETTINGS:
     os.environ.pop(_key, None)
 
-import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402  (before the handler, so its client is patched)
 
 import ecr_ptc_emulator  # noqa: E402
@@ -38,6 +37,7 @@ from devkit.cloudformation.events import STACK_ID  # noqa: E402
 from devkit.cloudformation.receiver import Receiver  # noqa: E402
 from devkit.cloudformation.stack_api import StackApi  # noqa: E402
 from handler.provider import Provider  # noqa: E402
+from tests.helpers import client  # noqa: E402
 
 MAX_BODY = 4096
 _real_connect = socket.socket.connect
@@ -125,8 +125,8 @@ def pauses(emulator: None, monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
     recorded: list[float] = []
     built = build_provider(
-        boto3.client("ecr", config=wiring.CLIENT_CONFIG),
-        lambda: boto3.client("cloudformation", config=wiring.CLIENT_CONFIG),
+        client("ecr", wiring.CLIENT_CONFIG),
+        lambda: client("cloudformation", wiring.CLIENT_CONFIG),
         send=functools.partial(response.put, sleep=recorded.append),
         sleep=recorded.append,
     )
@@ -145,11 +145,11 @@ def provider(pauses: list[float]) -> Provider:
 @pytest.fixture
 def secret(emulator: None) -> Any:
     """Create a Secrets Manager secret ECR may read; returns its ARN."""
-    client = boto3.client("secretsmanager", region_name="us-east-1")
+    secrets = client("secretsmanager")
 
     def make(name: str = "ecr-pullthroughcache/docker-hub") -> str:
         body = json.dumps({"username": "user", "accessToken": "token"})
-        return str(client.create_secret(Name=name, SecretString=body)["ARN"])
+        return str(secrets.create_secret(Name=name, SecretString=body)["ARN"])
 
     return make
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import boto3
@@ -53,8 +54,21 @@ def rules() -> dict[str, dict[str, Any]]:
     return ecr_ptc_emulator.rules()
 
 
+@functools.cache
+def _session() -> boto3.session.Session:
+    """One boto3 session for the tests' clients. mock_aws gives each test a new default session,
+    whose first client loads botocore's models and endpoint rules again (about 50 ms); a client of
+    this session is new each time as well, and meets moto's mock the same way."""
+    return boto3.session.Session(region_name="us-east-1")
+
+
+def client(service: str, config: Any = None) -> Any:
+    """A new client of `service` (with `config`), in us-east-1."""
+    return _session().client(service, config=config)
+
+
 def ecr() -> Any:
-    return boto3.client("ecr", region_name="us-east-1")
+    return client("ecr")
 
 
 def existing(**params: str) -> dict[str, Any]:

@@ -33,6 +33,7 @@ MARKED_BY_HAND = "tools"  # the one layer a test may carry in a file placed in a
 # path under tests/ -> layer. Decided by what the tests run, not by what they are about.
 PLACES = {
     # pure: functions, and the repository's files read as data; nothing but .venv
+    "test_cfn_resource.py": "unit",
     "test_contract.py": "unit",  # but for the test that runs node (marked tools)
     "test_dev.py": "unit",
     "test_distribution.py": "unit",  # but for cfn-lint and the SAM translator (marked tools)
@@ -40,7 +41,8 @@ PLACES = {
     "test_layers.py": "unit",
     "test_layout.py": "unit",
     "test_lint_rule.py": "unit",  # but for the wheel build and cfn-lint (marked tools)
-    "test_network_guard.py": "unit",  # pytest runs of tests/conftest.py's guard, in .venv
+    "test_network_guard.py": "unit",
+    "test_no_copies.py": "unit",  # pytest runs of tests/conftest.py's guard, in .venv
     "test_properties.py": "unit",
     "test_pull_side.py": "unit",
     "test_rules.py": "unit",
