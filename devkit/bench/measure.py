@@ -968,7 +968,8 @@ class Bench:
             ],
             check=True,
         )
-        shutil.copytree(SRC / "handler", function / "handler", ignore=shutil.ignore_patterns("__pycache__"))
+        for code in ("handler", "ecr_ptc_contract"):  # what src/Makefile copies beside the pins
+            shutil.copytree(SRC / code, function / code, ignore=shutil.ignore_patterns("__pycache__"))
         subprocess.run(
             [
                 *(self.python, "-m", "compileall", "-q", "-j", "0"),
