@@ -38,7 +38,7 @@ def cdk_app(
         "",
         "Written by ./dev import --cdk. Deploying it changes no rule: each PullThroughCacheRule",
         "finds its rule in ECR and takes it over (adopt_existing). Needs the provider deployed in",
-        "the account and Region, and: pip install aws-cdk-lib ./tools/cfn-lint-ptc ./tools/cdk-ptc",
+        "the account and Region, and: pip install aws-cdk-lib ./tools/contract ./tools/cdk-ptc",
         '"""',
         "",
         "from typing import Any",

@@ -83,7 +83,8 @@ def test_the_imported_cdk_app_adopts_every_rule_without_an_ecr_write(
     app = tmp_path / "imported_rules.py"
     run_import(ministack, app, "--cdk", "--stack-name", "Adopted")
     out = tmp_path / "cdk.out"
-    pythonpath = os.pathsep.join(str(ROOT / "tools" / p / "src") for p in ("cfn-lint-ptc", "cdk-ptc"))
+    # what `pip install ./tools/contract ./tools/cdk-ptc` installs: the contract (src/) and the construct
+    pythonpath = os.pathsep.join(str(path) for path in (ROOT / "src", ROOT / "tools" / "cdk-ptc" / "src"))
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     environment.update(cdk_env.QUIET_NODE, PYTHONPATH=pythonpath, CDK_OUTDIR=str(out))
     result = subprocess.run(  # noqa: PLW1510 -- asserted below with the output
