@@ -84,7 +84,6 @@ class ProviderResource(CfnResource):
         self.delete(self._work)
 
     def __call__(self, event: Any, context: Any) -> None:
-        self._context = context
         self.answers.serve(event, context, lambda checked: CfnResource.__call__(self, checked, context))
 
     def _work(self, event: dict[str, Any], context: Any) -> str:

@@ -45,12 +45,10 @@ def build_provider(
     send: Put = put,
     sleep: Callable[[float], None] = time.sleep,
     started: float | None = None,
-    retry_policy: RetryPolicy | None = None,
 ) -> Provider:
     """The provider. `ecr_client` may be None when it could not be made: then call init_failure.
     `started` is when the container began starting (CloudFormation's ServiceTimeout counts it)."""
-    policy = retry_policy or RetryPolicy()
-    policy.sleep = sleep
+    policy = RetryPolicy(sleep=sleep)
     ecr_timeouts = AttemptTimeouts.of(ecr_client) if ecr_client is not None else None
     made: list[tuple[Any, AttemptTimeouts]] = []
 

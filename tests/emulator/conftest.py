@@ -8,7 +8,8 @@ from botocore.config import Config
 from moto import mock_aws
 
 import ecr_ptc_emulator
-from tests.emulator.emulator_support import NO_RETRIES, client
+from tests.emulator.emulator_support import NO_RETRIES
+from tests.helpers import client
 
 
 @pytest.fixture
