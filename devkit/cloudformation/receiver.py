@@ -94,6 +94,12 @@ class Receiver:
         with self._lock:
             self._stalls[path] = seconds
 
+    def stalls(self, url: str) -> bool:
+        """Whether PUTs to `url` have their response held (`stall`)."""
+        _, mine, path = url.partition(f"127.0.0.1:{self.port}")
+        with self._lock:
+            return bool(mine) and path in self._stalls
+
     def raw(self, url: str) -> list[dict[str, Any]]:
         path = url.split(str(self.port), 1)[1]
         with self._lock:
