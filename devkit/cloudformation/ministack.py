@@ -539,6 +539,7 @@ class MiniStack:
             "SAM_CLI_TELEMETRY": "0",
             "SAM_CLI_POLL_DELAY": "0.2",  # seconds between sam deploy's polls (default 5)
             "__SAM_CLI_APP_DIR": str(app_dir),
+            "TMPDIR": str(self.workdir / "tmp"),  # sam build leaves empty directories in it
         }
 
     def sam(self, *arguments: str, cwd: Path | None = None) -> str:
