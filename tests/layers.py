@@ -71,6 +71,7 @@ PLACES = {
     "runtime/": "runtime",
     # MiniStack's CloudFormation and Lambda, the provider deployed by sam (.venv-ministack)
     "ministack/": "stacks",
+    "test_local.py": "stacks",  # ./dev local: its own MiniStack, started once for the file
     # the AWS CDK (.venv-cdk, node)
     "cdk/": "tools",
     # the lifecycle simulator's scenarios
