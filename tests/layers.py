@@ -44,6 +44,7 @@ PLACES = {
     "test_network_guard.py": "unit",
     "test_no_copies.py": "unit",  # pytest runs of tests/conftest.py's guard, in .venv
     "test_properties.py": "unit",
+    "test_report.py": "unit",
     "test_pull_side.py": "unit",
     "test_rules.py": "unit",
     "test_template.py": "unit",  # but for sam, cfn-lint and checkov (marked tools)
@@ -70,6 +71,7 @@ PLACES = {
     "runtime/": "runtime",
     # MiniStack's CloudFormation and Lambda, the provider deployed by sam (.venv-ministack)
     "ministack/": "stacks",
+    "test_local.py": "stacks",  # ./dev local: its own MiniStack, started once for the file
     # the AWS CDK (.venv-cdk, node)
     "cdk/": "tools",
     # the lifecycle simulator's scenarios

@@ -22,7 +22,14 @@ def test_help_exits_0_and_prints_only_the_usage() -> None:
         lines = result.stdout.splitlines()
         assert lines[0].startswith("./dev demo ")
         assert not [line for line in lines if "set -euo" in line or line.startswith("#")]
-        for command in ("./dev demo ", "./dev demo events", "./dev test", "./dev test --fast", "./dev bench"):
+        for command in (
+            "./dev demo ",
+            "./dev demo events",
+            "./dev test",
+            "./dev test --fast",
+            "./dev bench",
+            "./dev local",
+        ):
             assert any(line.startswith(command) for line in lines), command
 
 

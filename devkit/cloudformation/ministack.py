@@ -16,10 +16,12 @@ project's ECR emulator beside it, driven the way a user deploys.
   emulator while every other client (CloudFormation, Secrets Manager) reaches MiniStack.
   devkit/cloudformation/ministack_recorder.py wraps it to record each custom-resource request
   and answer (`requests`).
-`stop()` (and leaving the `with`) ends both process groups, MiniStack's Lambda workers
-included, and removes the working directory. If this process dies without stopping them, both
-children get SIGTERM from the kernel (PR_SET_PDEATHSIG, see lifeline.py): call start() from a
-thread that lives as long as the MiniStack (the signal follows the starting thread's exit).
+`MiniStack.attach(url, ecr_url, workdir)` drives one that another process started (./dev
+local's supervisor) without owning it. `stop()` (and leaving the `with`) ends both process
+groups, MiniStack's Lambda workers included, and removes the working directory. If this
+process dies without stopping them, both children get SIGTERM from the kernel
+(PR_SET_PDEATHSIG, see lifeline.py): call start() from a thread that lives as long as the
+MiniStack (the signal follows the starting thread's exit).
 
 `deploy_provider()` deploys template.yaml exactly as the README says: `sam build` then
 `sam deploy` (samconfig.toml's defaults: a SAM-managed bucket, CAPABILITY_IAM), the SAM CLI of
@@ -193,13 +195,15 @@ class MiniStack:
 
     # ---- processes ------------------------------------------------------------------------
 
-    def start(self) -> MiniStack:
+    def start(self, under: Path | None = None) -> MiniStack:
+        """Start both on free ports; the working directory goes in `under` (default: the
+        system's temporary directory) and is removed by stop()."""
         if not self.ministack_python.exists():
             raise MiniStackError(
                 f"{self.ministack_python} is missing: MiniStack lives in .venv-ministack "
                 "(./dev demo or ./dev test creates it from requirements-ministack.txt)"
             )
-        self.workdir = Path(tempfile.mkdtemp(prefix="ecr-ptc-ministack-"))
+        self.workdir = Path(tempfile.mkdtemp(prefix="ecr-ptc-ministack-", dir=under))
         (self.workdir / "tmp").mkdir()
         self._record = self.workdir / "custom-resource-requests.jsonl"
         self._record.touch()
@@ -287,6 +291,16 @@ class MiniStack:
             if time.monotonic() > deadline:
                 raise MiniStackError(f"MiniStack did not answer in {START_TIMEOUT_S:.0f} s:\n{_tail(log)}")
             time.sleep(0.1)
+
+    @classmethod
+    def attach(cls, url: str, ecr_url: str, workdir: Path) -> MiniStack:
+        """A driver of a MiniStack another process started (and will stop): its endpoints and the
+        working directory where its recorder writes the custom-resource requests. Everything but
+        start() works; stop() ends nothing and removes nothing."""
+        attached = cls()
+        attached.url, attached.ecr_url = url, ecr_url
+        attached._record = workdir / "custom-resource-requests.jsonl"
+        return attached
 
     def stop(self) -> None:
         """End every process this object started (each with its process group), then clean up."""
@@ -539,6 +553,7 @@ class MiniStack:
             "SAM_CLI_TELEMETRY": "0",
             "SAM_CLI_POLL_DELAY": "0.2",  # seconds between sam deploy's polls (default 5)
             "__SAM_CLI_APP_DIR": str(app_dir),
+            "TMPDIR": str(self.workdir / "tmp"),  # sam build leaves empty directories in it
         }
 
     def sam(self, *arguments: str, cwd: Path | None = None) -> str:

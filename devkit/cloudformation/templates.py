@@ -5,6 +5,7 @@ template (add a resource, swap a property) and deploy the result as JSON."""
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -79,9 +80,17 @@ def without_resource(template: dict[str, Any], logical_id: str) -> dict[str, Any
     return changed
 
 
-def output_kind(template: dict[str, Any], name: str) -> str:
-    """How an output gets its value: "Ref", "Fn::GetAtt", "Fn::Sub", ... (for the demo)."""
+def output_expression(template: dict[str, Any], name: str) -> str:
+    """The expression an output's value comes from, in the short form a template is written in
+    (e.g. "!GetAtt PullThroughCacheRule.RepositoryUriPrefix", "!Ref PullThroughCacheRule"), so a
+    report names the attribute itself, not the output's own name; "" for a literal value."""
     value = template.get("Outputs", {}).get(name, {}).get("Value")
-    if isinstance(value, dict) and len(value) == 1:
-        return str(next(iter(value)))
-    return "literal"
+    if not (isinstance(value, dict) and len(value) == 1):
+        return ""
+    function, argument = next(iter(value.items()))
+    tag = "!" + str(function).removeprefix("Fn::")
+    if function == "Fn::GetAtt" and isinstance(argument, list):
+        return f"{tag} {'.'.join(str(part) for part in argument)}"
+    if isinstance(argument, str):
+        return f"{tag} {argument}"
+    return f"{tag} {json.dumps(argument, separators=(', ', ': '))}"

@@ -7,7 +7,8 @@ rules, rotates a credential in place, changes the upstream under the same prefix
 prefix (a replacement, then the old rule's cleanup), makes an update fail and roll back, and
 deletes the stacks. Prints, for each stack operation, the stack's status, its events with the
 provider's Reason, the requests the provider received, the ECR calls they made, the outputs
-(Ref and Fn::GetAtt) and the rules the registry holds. Stops everything it started.
+(each with the expression it comes from) and the rules the registry holds, as
+devkit/demo/report.py prints them (so does ./dev local). Stops everything it started.
 """
 
 from __future__ import annotations
@@ -15,15 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import textwrap
 import time
 from collections.abc import Callable
 from typing import Any
 
 from devkit.cloudformation import templates
 from devkit.cloudformation.ministack import PROVIDER_STACK, MiniStack, MiniStackError, Operation
+from devkit.demo import report
 
-WIDTH = 100
 SECRET = json.dumps({"username": "demo", "accessToken": "not-a-real-token"})
 HAND_MADE = "team-quay"  # a rule made by hand, outside any stack: the provider must never touch it
 
@@ -53,41 +53,16 @@ class Demo:
         op = run()
         self.show(op, template)
         if note:
-            print(_wrap(f"note: {note}", indent=4))
+            print(report.wrap(f"note: {note}", indent=4))
         if self.show_logs and self.function_name:
             self.logs()
         return op
 
     def show(self, op: Operation, template: dict[str, Any] | None) -> None:
-        print(f"    status:    {op.status} ({op.seconds:.1f} s)")
-        resource_events = [e for e in op.events if e.resource_type != "AWS::CloudFormation::Stack"]
-        for n, event in enumerate(resource_events):
-            label = "events:" if n == 0 else ""
-            line = f"{event.logical_id} {event.status}"
-            print(f"    {label:<10} {line}")
-            if event.reason:
-                print(_wrap(f"Reason: {event.reason}", indent=15))
-        for n, request in enumerate(op.requests):
-            label = "provider:" if n == 0 else ""
-            print(f"    {label:<10} {request.summary()}")
-        if op.requests or op.action != "deploy":
-            print(f"    ECR calls: {', '.join(op.ecr_operations()) or '(none)'}")
-        if op.outputs and op.status not in ("DELETE_COMPLETE",):
-            for n, (name, value) in enumerate(op.outputs.items()):
-                label = "outputs:" if n == 0 else ""
-                kind = f" ({templates.output_kind(template, name)})" if template else ""
-                print(f"    {label:<10} {name}{kind} = {value}")
-        self.rules(op.rules)
+        report.show(op, template, hand_made={HAND_MADE})
 
     def rules(self, held: dict[str, dict[str, Any]]) -> None:
-        if not held:
-            print("    rules:     (none)")
-        for n, (prefix, rule) in enumerate(sorted(held.items())):
-            label = "rules:" if n == 0 else ""
-            credential = rule.get("credentialArn", "")
-            secret = f", secret {credential.rsplit(':', 1)[-1]}" if credential else ""
-            owner = "  <- made by hand, owned by no stack" if prefix == HAND_MADE else ""
-            print(f"    {label:<10} {prefix} -> {rule['upstreamRegistryUrl']}{secret}{owner}")
+        report.rules(held, hand_made={HAND_MADE})
 
     def logs(self) -> None:
         """The provider's log lines written since the last step (MiniStack's Lambda collects a
@@ -196,11 +171,6 @@ def run(demo: Demo) -> None:
         )
     print(f"\nRules left in the registry: {', '.join(sorted(ms.ecr_rules())) or '(none)'}")
     print(f"(only '{HAND_MADE}', made by hand: the provider deletes the rules its stacks made, nothing else)")
-
-
-def _wrap(text: str, indent: int) -> str:
-    first, rest = " " * indent, " " * (indent + 2)
-    return textwrap.fill(text, WIDTH, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False)
 
 
 if __name__ == "__main__":

@@ -53,11 +53,17 @@ def test_the_demo_deploys_real_stacks_and_shows_each_operation() -> None:
     assert "status:    UPDATE_COMPLETE" in rotate
     in_place = "DescribePullThroughCacheRules, UpdatePullThroughCacheRule, ValidatePullThroughCacheRule"
     assert f"ECR calls: {in_place}" in rotate
-    assert "CredentialArn (Fn::GetAtt) = arn:aws:secretsmanager:" in rotate
-    assert "EcrRepositoryPrefix (Ref) = azure" in rotate
+    assert "CredentialArn = !GetAtt PullThroughCacheRule.CredentialArn -> arn:aws:secretsmanager:" in rotate
+    assert "EcrRepositoryPrefix = !Ref PullThroughCacheRule -> azure\n" in rotate
+    # an output is shown with the attribute it comes from, under the attribute's real name
+    uri = "RepositoryUri = !GetAtt PullThroughCacheRule.RepositoryUriPrefix -> 123456789012.dkr.ecr."
+    assert f"{uri}us-east-1.amazonaws.com/azure\n" in rotate
     same_prefix = by_kind["Change the upstream, same prefix"]
     assert "DeletePullThroughCacheRule, CreatePullThroughCacheRule" in same_prefix
-    assert "UpstreamRegistryUrl (Fn::GetAtt) = fabrikam.azurecr.io" in same_prefix
+    assert (
+        "UpstreamRegistryUrl = !GetAtt PullThroughCacheRule.UpstreamRegistryUrl -> fabrikam.azurecr.io"
+        in same_prefix
+    )
     moved = by_kind["Change the prefix"]
     assert "Delete PullThroughCacheRule azure -> SUCCESS azure" in moved
     failed = by_kind["An update that fails"]
