@@ -172,6 +172,18 @@ def test_a_secret_named_without_the_prefix_fails_naming_credential_arn(where: Pa
     assert right in example
     ref = "CredentialArn: !Ref DockerHubCredentials"
     assert ref in example
+    hub = ("--parameter-overrides", "DockerHubUsername=me", "DockerHubAccessToken=not-a-token")
+    as_written = local(
+        where, "deploy", "--stack-name", "hub", "--template-file", "examples/docker-hub.yaml", *hub
+    )
+    assert as_written.returncode == 1  # MiniStack gives the provider the secret's name
+    assert flat(as_written.stdout).startswith(
+        "note: CredentialArn of PullThroughCacheRule is !Ref DockerHubCredentials, an "
+        "AWS::SecretsManager::Secret: MiniStack gives its name there, where CloudFormation gives its "
+        "ARN, so the provider will refuse it here; write !GetAtt DockerHubCredentials.Id (the ARN on both)."
+    )
+    assert "is not a Secrets Manager secret ARN" in flat(as_written.stdout)
+
     mistaken.write_text(
         example.replace(right, "Name: !Sub ${EcrRepositoryPrefix}").replace(
             ref, "CredentialArn: !GetAtt DockerHubCredentials.Id"
@@ -180,7 +192,7 @@ def test_a_secret_named_without_the_prefix_fails_naming_credential_arn(where: Pa
     failed = local(
         where,
         *("deploy", "--stack-name", "hub", "--template-file", str(mistaken)),
-        *("--parameter-overrides", "DockerHubUsername=me", "DockerHubAccessToken=not-a-token"),
+        *hub,
     )
     assert failed.returncode == 1, failed.stdout + failed.stderr
     out = flat(failed.stdout)
@@ -191,6 +203,7 @@ def test_a_secret_named_without_the_prefix_fails_naming_credential_arn(where: Pa
     )
     assert "create the secret as 'ecr-pullthroughcache/docker-hub' and pass its ARN." in out
     assert "ECR calls: (none)" in out
+    assert "note: CredentialArn" not in out
     assert "DockerHubCredentials DELETE_COMPLETE" in out  # the rollback removed the secret
     assert "Stack hub ended ROLLBACK_COMPLETE: the operation failed" in out
     assert local(where, "delete", "--stack-name", "hub").returncode == 0

@@ -19,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -195,6 +196,8 @@ def deploy_stack(ms: MiniStack, name: str, template_file: Path, overrides: dict[
         raise Refused(f"--template-file {template_file}: no such file")
     body = template_file.read_text()
     template = _template(body)
+    for note in ministack_departures(template or {}):
+        print(textwrap.fill(f"note: {note}", width=100, subsequent_indent="      "))
     cfn = ms.client("cloudformation")
     current = _stack(ms, name)
     if current is not None and current["StackStatus"] == "ROLLBACK_COMPLETE":
@@ -241,6 +244,31 @@ def delete_stack(ms: MiniStack, name: str) -> int:
     print(f"Deleting stack {name}")
     template = _template(ms.client("cloudformation").get_template(StackName=name)["TemplateBody"])
     return _report(ms.delete_stack(name), template)
+
+
+def ministack_departures(template: dict[str, Any]) -> list[str]:
+    """Where this template meets a place MiniStack departs from CloudFormation in a way the
+    provider notices: `Ref` of an AWS::SecretsManager::Secret gives its name, not its ARN, so a
+    CredentialArn written that way is refused here and works on AWS."""
+    resources = template.get("Resources")
+    if not isinstance(resources, dict):
+        return []  # CloudFormation says what is wrong with it
+    notes = []
+    for name, resource in resources.items():
+        if not isinstance(resource, dict) or resource.get("Type") != "Custom::PullThroughCacheRule":
+            continue
+        credential = (resource.get("Properties") or {}).get("CredentialArn")
+        secret = credential.get("Ref") if isinstance(credential, dict) else None
+        if (
+            isinstance(secret, str)
+            and (resources.get(secret) or {}).get("Type") == "AWS::SecretsManager::Secret"
+        ):
+            notes.append(
+                f"CredentialArn of {name} is !Ref {secret}, an AWS::SecretsManager::Secret: MiniStack gives "
+                "its name there, where CloudFormation gives its ARN, so the provider will refuse it here; "
+                f"write !GetAtt {secret}.Id (the ARN on both)."
+            )
+    return notes
 
 
 def _report(op: Operation, template: dict[str, Any] | None) -> int:
