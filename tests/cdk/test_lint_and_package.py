@@ -138,8 +138,8 @@ def test_the_package_installed_from_its_wheel_needs_neither_the_lambdas_code_nor
     problems_line, template_line = result.stdout.strip().splitlines()[-2:]
     problems = json.loads(problems_line)
     assert len(problems) == 2
-    assert problems[0].startswith("UpstreamRegistryUrl 'docker.io'")
-    assert problems[1].startswith("CredentialArn is required for docker-hub upstreams")
+    assert problems[0].startswith("upstream_registry_url='docker.io'")
+    assert problems[1].startswith("credential_arn= is required for docker-hub upstreams")
     body = json.loads(template_line)
     (rule,) = body["Resources"].values()
     assert rule["Type"] == "Custom::PullThroughCacheRule"
