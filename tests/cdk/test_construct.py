@@ -643,23 +643,54 @@ def test_the_keywords_are_the_constructs_and_give_every_property() -> None:
     assert set(KEYWORDS) == {*NAMES, "ServiceToken"}
 
 
+OFFERED = (
+    "ecr_repository_prefix, upstream_registry_url, credential_arn, upstream_registry, "
+    "upstream_repository_prefix, custom_role_arn, adopt_existing, validate_credentials, "
+    "service_token, provider_stack_name, removal_policy"
+)
+
+
 @pytest.mark.parametrize(
     ("written", "meant"),
     [
+        ("upstream_url", "upstream_registry_url"),  # Python 3.13 alone suggests nothing here
         ("credentials_arn", "credential_arn"),
-        ("EcrRepositoryPrefix", "ecr_repository_prefix"),
+        ("EcrRepositoryPrefix", "ecr_repository_prefix"),  # the CloudFormation name
         ("CredentialArn", "credential_arn"),
+        ("UPSTREAM_REGISTRY", "upstream_registry"),
     ],
 )
-def test_an_unknown_keyword_argument_is_a_type_error_saying_which_was_meant(written: str, meant: str) -> None:
-    keywords = {"ecr_repository_prefix": "ghcr", "upstream_registry_url": "ghcr.io", written: SECRET_ARN}
-    keywords.pop(meant, None)
+def test_an_unknown_keyword_argument_is_a_type_error_naming_it_its_value_and_the_one_meant(
+    written: str, meant: str
+) -> None:
+    keywords = {"ecr_repository_prefix": "ghcr", "upstream_registry_url": "ghcr.io", written: "ghcr"}
     with pytest.raises(TypeError) as refused:
         PullThroughCacheRule(new_stack(), "Cache", **keywords)
     assert str(refused.value) == (
-        "PullThroughCacheRule.__init__() got an unexpected keyword argument "
-        f"'{written}'. Did you mean '{meant}'?"
+        f"PullThroughCacheRule has no keyword argument {written}='ghcr'. Did you mean {meant}=? "
+        f"Its keywords: {OFFERED}."
     )
+
+
+def test_an_unknown_keyword_like_no_other_lists_the_keywords_and_a_value_not_shown_is_not_quoted() -> None:
+    stack = new_stack()
+    with pytest.raises(TypeError) as refused:
+        PullThroughCacheRule(
+            stack, "Cache", ecr_repository_prefix="q", upstream_registry_url="quay.io", env=stack
+        )
+    assert (
+        str(refused.value) == f"PullThroughCacheRule has no keyword argument env=. Its keywords: {OFFERED}."
+    )
+
+
+def test_every_keyword_of_the_signature_is_still_taken_by_name_and_listed() -> None:
+    parameters = inspect.signature(PullThroughCacheRule.__init__).parameters
+    keyword_only = [n for n, p in parameters.items() if p.kind is p.KEYWORD_ONLY]
+    assert ", ".join(keyword_only) == OFFERED
+    rule = PullThroughCacheRule(
+        scope=new_stack(), id="Cache", ecr_repository_prefix="quay", upstream_registry_url="quay.io"
+    )
+    assert rule.node.path == "Consumer/Cache"
 
 
 def test_a_literal_service_token_places_the_secret_in_its_account_and_region() -> None:
