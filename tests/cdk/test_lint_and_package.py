@@ -121,8 +121,7 @@ print(json.dumps(app.synth().get_stack_by_name("Caches").template))
 def test_the_package_installed_from_its_wheel_needs_neither_the_lambdas_code_nor_cfn_lint(
     tmp_path: Path,
 ) -> None:
-    python = Path(tool("cfn-lint")).parent / "python"  # the tools' setuptools builds them
-    built = [wheels.build(name, python, tmp_path) for name in ("contract", "cdk-ptc")]
+    built = [wheels.build(name, tmp_path) for name in ("contract", "cdk-ptc")]
     names = wheels.names(built[1])
     assert {"cdk_ecr_pull_through_cache/py.typed", "cdk_ecr_pull_through_cache/rule.py"} <= names
     assert not [n for n in names if n.startswith(("handler/", "ecr_ptc_contract/", "cfn_lint_ptc/"))]
