@@ -46,6 +46,7 @@ PLACES = {
     "test_properties.py": "unit",
     "test_report.py": "unit",
     "test_pull_side.py": "unit",
+    "test_publish.py": "tools",  # builds the tools' wheels and runs twine check on them
     "test_rules.py": "unit",
     "test_template.py": "unit",  # but for sam, cfn-lint and checkov (marked tools)
     # the real handler (or the emulator, or the importer) in process against the ECR emulator

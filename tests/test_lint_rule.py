@@ -125,9 +125,8 @@ def work() -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def built(work: Path) -> dict[str, Path]:
-    """The package's wheel and the contract's, built with the tools' own setuptools."""
-    python = tools_python()
-    return {tool: wheels.build(tool, python, work) for tool in ("contract", "cfn-lint-ptc")}
+    """The package's wheel and the contract's, built with the setuptools they pin."""
+    return {tool: wheels.build(tool, work) for tool in ("contract", "cfn-lint-ptc")}
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,17 @@
 """The project's own distributions (tools/contract, tools/cfn-lint-ptc, tools/cdk-ptc) built as
 wheels and installed into a directory, as a user who installs them from a clone would: built
-from a copy of their sources (the tree stays clean) with the tools' own setuptools, no build
-isolation, no index, no network. Also where their sources are, for a subprocess that imports
-them without installing them."""
+from a copy of their sources (the tree stays clean) with the setuptools their pyproject.toml
+pins, no build isolation, no index, no network. The builder is the tests' own interpreter
+(.venv: requirements-dev.txt pins that setuptools, beside a packaging new enough for license
+expressions). Also where their sources are, for a subprocess that imports them without
+installing them."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -22,6 +25,7 @@ DISTRIBUTIONS = {
     "cdk-ptc": "cdk_ecr_pull_through_cache",
 }
 _IGNORED = shutil.ignore_patterns("__pycache__", "build", "*.egg-info")
+BUILDER = Path(sys.executable)  # .venv's, which has setuptools (and twine) pinned
 
 
 def source_path(*tools: str) -> str:
@@ -30,13 +34,14 @@ def source_path(*tools: str) -> str:
     return os.pathsep.join([str(CONTRACT_SOURCE.parent), *(str(TOOLS / t / "src") for t in tools)])
 
 
-def build(tool: str, python: Path, out: Path) -> Path:
-    """The wheel of tools/<tool>, built into `out` with `python` (one with setuptools)."""
+def build(tool: str, out: Path) -> Path:
+    """The wheel of tools/<tool>, built into `out` (its LICENSE link copied as the file)."""
     tree = out / f"source-{tool}"
     shutil.copytree(TOOLS / tool, tree / "tools" / tool, ignore=_IGNORED)
     if tool == "contract":  # its package-dir is ../../src/ecr_ptc_contract
         shutil.copytree(CONTRACT_SOURCE, tree / "src" / CONTRACT_SOURCE.name, ignore=_IGNORED)
-    args: list[str | Path] = [python, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index"]
+    args: list[str | Path] = [BUILDER, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
+    args.append("--no-index")
     result = _run([*args, "-w", out, tree / "tools" / tool], out)
     assert result.returncode == 0, shown(result)
     (wheel,) = out.glob(f"{DISTRIBUTIONS[tool]}-*.whl")

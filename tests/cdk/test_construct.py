@@ -5,6 +5,8 @@ mistakes, nothing for what tokens compute)."""
 
 from __future__ import annotations
 
+import inspect
+import re
 from typing import Any
 
 import aws_cdk as cdk
@@ -18,8 +20,10 @@ from cdk_ecr_pull_through_cache import (
     InvalidPullThroughCacheRule,
     PullThroughCacheRule,
 )
+from cdk_ecr_pull_through_cache.checks import IDIOMS, KEYWORDS
 
-from ecr_ptc_contract import VERSION
+from ecr_ptc_contract import NAMES, VERSION
+from ecr_ptc_contract import warnings as contract_warnings
 from handler.attributes import registry_host
 from handler.properties import InvalidProperties, parse
 from tests.cdk import cdk_env
@@ -412,6 +416,23 @@ CLOUDFORMATION = {
 }
 
 
+def in_cloudformation_words(message: str) -> str:
+    """A message of the construct with each keyword put back as the CloudFormation property it
+    gives, and each idiom as the template's: what the provider says (the reverse of the
+    construct's wording, written out here apart from it)."""
+    for name, keyword in KEYWORDS.items():
+        message = re.sub(rf"\b{keyword}='", f"{name} '", message)
+        message = re.sub(rf"\b{keyword}'s\b", f"{name}'s", message)
+        message = re.sub(rf"\b{keyword}=", name, message)
+    for idiom, said in IDIOMS.items():
+        message = message.replace(said, idiom)
+    return message
+
+
+def cloudformation_names_in(message: str) -> list[str]:
+    return [w for w in (*KEYWORDS, *IDIOMS) if re.search(rf"(?<![\w'!]){re.escape(w)}\b", message)]
+
+
 @pytest.mark.parametrize("keywords", MISTAKES)
 def test_a_literal_mistake_is_refused_at_synth_time_with_the_providers_own_message(
     keywords: dict[str, str],
@@ -420,32 +441,261 @@ def test_a_literal_mistake_is_refused_at_synth_time_with_the_providers_own_messa
     stack = new_stack()
     with pytest.raises(InvalidPullThroughCacheRule) as refused:
         PullThroughCacheRule(stack, "Cache", **keywords)
-    assert refused.value.problems == expected
+    assert [in_cloudformation_words(p) for p in refused.value.problems] == expected
     assert refused.value.path == "Consumer/Cache"
     assert str(refused.value).startswith("PullThroughCacheRule Consumer/Cache: ")
-    assert all(p in str(refused.value) for p in expected)
+    assert all(p in str(refused.value) for p in refused.value.problems)
     assert template(stack).find_resources(RESOURCE_TYPE) == {}
 
 
-def test_every_problem_is_reported_at_once() -> None:
+def test_a_message_names_the_keyword_argument_and_the_value_as_the_user_wrote_them() -> None:
     with pytest.raises(InvalidPullThroughCacheRule) as refused:
         PullThroughCacheRule(
-            new_stack(), "Cache", ecr_repository_prefix="A", upstream_registry_url="https://ghcr.io"
+            new_stack(),
+            "Ghcr",
+            ecr_repository_prefix="ghcr",
+            upstream_registry_url="ghcr.io/myorg",
+            credential_arn=SECRET_ARN,
         )
-    problems = refused.value.problems
-    assert [p.split(" ", 1)[0] for p in problems] == [
-        "EcrRepositoryPrefix",
-        "UpstreamRegistryUrl",
-        "CredentialArn",
+    assert refused.value.problems == [
+        "upstream_registry_url='ghcr.io/myorg' has a path: drop the path, write 'ghcr.io'."
     ]
-    assert str(refused.value).startswith(
-        "PullThroughCacheRule Consumer/Cache: 3 problems: (1) EcrRepositoryPrefix"
+    with pytest.raises(InvalidPullThroughCacheRule) as refused:
+        PullThroughCacheRule(
+            new_stack(), "Hub", ecr_repository_prefix="hub", upstream_registry_url="docker.io"
+        )
+    assert refused.value.problems[1] == (
+        "credential_arn= is required for docker-hub upstreams: store the registry's username and "
+        "accessToken in a Secrets Manager secret named 'ecr-pullthroughcache/<name>' and pass its ARN "
+        "(e.g. an ISecret)."
     )
+
+
+LONG_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:ecr-pullthroughcache/{'a' * 600}"
+# One case for each sentence of the contract the construct can say (each place the contract
+# makes a Problem that keywords can reach: not an unknown property, nor a boolean that is not
+# 'true' or 'false', which the construct's own signature and TypeErrors stop first).
+EVERY_SENTENCE = {
+    "required-and-missing": {"ecr_repository_prefix": None, "upstream_registry_url": "quay.io"},
+    "empty": {"ecr_repository_prefix": "", "upstream_registry_url": "quay.io"},
+    "not-a-string": {
+        "ecr_repository_prefix": "quay",
+        "upstream_registry_url": "quay.io",
+        "upstream_registry": 5,
+    },
+    "only-spaces": {
+        "ecr_repository_prefix": "quay",
+        "upstream_registry_url": "quay.io",
+        "upstream_registry": " ",
+    },
+    "spaces-around": {"ecr_repository_prefix": " quay", "upstream_registry_url": "quay.io"},
+    "prefix-length": {"ecr_repository_prefix": "q", "upstream_registry_url": "quay.io"},
+    "prefix-root": {"ecr_repository_prefix": "root", "upstream_registry_url": "quay.io"},
+    "prefix-pattern": {"ecr_repository_prefix": "Docker_Hub", "upstream_registry_url": "quay.io"},
+    "kind-pattern": {
+        "ecr_repository_prefix": "quay",
+        "upstream_registry_url": "quay.io",
+        "upstream_registry": "Quay!",
+    },
+    "not-a-host": {"ecr_repository_prefix": "quay", "upstream_registry_url": "not a host"},
+    "url-too-long": {"ecr_repository_prefix": "quay", "upstream_registry_url": "a" * 300},
+    "kind-and-url-disagree": {
+        "ecr_repository_prefix": "quay",
+        "upstream_registry_url": "quay.io",
+        "upstream_registry": "k8s",
+    },
+    "not-this-kinds-host": {
+        "ecr_repository_prefix": "gitlab",
+        "upstream_registry_url": "gitlab.example.com",
+        "upstream_registry": "gitlab-container-registry",
+        "credential_arn": SECRET_ARN,
+    },
+    "url-shape": {"ecr_repository_prefix": "quay", "upstream_registry_url": "https://Quay.io/"},
+    "url-common-mistake": {
+        "ecr_repository_prefix": "hub",
+        "upstream_registry_url": "docker.io",
+        "credential_arn": SECRET_ARN,
+    },
+    "only-for-ecr": {
+        "ecr_repository_prefix": "quay",
+        "upstream_registry_url": "quay.io",
+        "custom_role_arn": ROLE_ARN,
+    },
+    "root-and-upstream-prefix": {
+        "ecr_repository_prefix": "ROOT",
+        "upstream_registry_url": UPSTREAM_ECR,
+        "upstream_repository_prefix": "team",
+    },
+    "upstream-prefix-pattern": {
+        "ecr_repository_prefix": "ecr",
+        "upstream_registry_url": UPSTREAM_ECR,
+        "upstream_repository_prefix": "Team!",
+    },
+    "credential-required": {"ecr_repository_prefix": "hub", "upstream_registry_url": "registry-1.docker.io"},
+    "credential-too-long": {
+        "ecr_repository_prefix": "ghcr",
+        "upstream_registry_url": "ghcr.io",
+        "credential_arn": LONG_SECRET,
+    },
+    "credential-not-an-arn": {
+        "ecr_repository_prefix": "ghcr",
+        "upstream_registry_url": "ghcr.io",
+        "credential_arn": "token",
+    },
+    "credential-name": {
+        "ecr_repository_prefix": "ghcr",
+        "upstream_registry_url": "ghcr.io",
+        "credential_arn": SECRET_ARN.replace("ecr-pullthroughcache/", ""),
+    },
+    "credential-characters": {
+        "ecr_repository_prefix": "ghcr",
+        "upstream_registry_url": "ghcr.io",
+        "credential_arn": SECRET_ARN.replace("/ghcr", "/gh#cr"),
+    },
+    "credential-elsewhere": {
+        "ecr_repository_prefix": "ghcr",
+        "upstream_registry_url": "ghcr.io",
+        "credential_arn": SECRET_ARN.replace(REGION, "eu-west-1"),
+        "service_token": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ptc",
+    },
+    "role-not-an-arn": {
+        "ecr_repository_prefix": "ecr",
+        "upstream_registry_url": UPSTREAM_ECR,
+        "custom_role_arn": "r",
+    },
+    "role-too-long": {
+        "ecr_repository_prefix": "ecr",
+        "upstream_registry_url": UPSTREAM_ECR,
+        "custom_role_arn": ROLE_ARN + "a" * 2048,
+    },
+}
+# The two warnings: what the provider leaves to ECR.
+EVERY_WARNING = {
+    "unknown-host": {
+        "ecr_repository_prefix": "dev",
+        "upstream_registry_url": "registry.example.dev",
+        "credential_arn": SECRET_ARN,
+    },
+    "unknown-kind-and-host": {
+        "ecr_repository_prefix": "dev",
+        "upstream_registry_url": "registry.example.dev",
+        "upstream_registry": "artifactory",
+        "credential_arn": SECRET_ARN,
+    },
+}
+
+
+def as_properties(keywords: dict[str, Any]) -> dict[str, Any]:
+    """The CloudFormation properties the keywords give (None: left out), for the provider."""
+    names = {keyword: name for name, keyword in KEYWORDS.items()}
+    return {names[k]: v for k, v in keywords.items() if v is not None}
+
+
+@pytest.mark.parametrize("keywords", EVERY_SENTENCE.values(), ids=EVERY_SENTENCE.keys())
+def test_every_sentence_names_keyword_arguments_and_is_otherwise_the_providers(
+    keywords: dict[str, Any],
+) -> None:
+    with pytest.raises(InvalidPullThroughCacheRule) as refused:
+        PullThroughCacheRule(new_stack(), "Cache", **keywords)
+    said = refused.value.problems
+    assert said
+    assert [cloudformation_names_in(p) for p in said] == [[] for _ in said], said
+    assert [in_cloudformation_words(p) for p in said] == provider_problems(as_properties(keywords))
+    assert all(re.match(r"[a-z_]+(=|'s )", p) for p in said), said  # each starts with its keyword
+
+
+def test_the_cases_reach_every_sentence_and_name_every_property_that_can_be_wrong() -> None:
+    said = set()
+    for keywords in EVERY_SENTENCE.values():
+        said |= set(provider_problems(as_properties(keywords)))
+    shapes = {re.sub(r"'[^']*'|\d+", "_", s)[:40] for s in said}
+    assert len(shapes) >= len(EVERY_SENTENCE)  # no two cases say the same sentence
+    named = {k for k in KEYWORDS.values() for keywords in EVERY_SENTENCE.values() if k in keywords}
+    assert named == set(KEYWORDS.values()) - {"adopt_existing", "validate_credentials"}
+
+
+@pytest.mark.parametrize("keywords", EVERY_WARNING.values(), ids=EVERY_WARNING.keys())
+def test_every_warning_names_keyword_arguments_and_is_otherwise_the_providers(
+    keywords: dict[str, Any],
+) -> None:
+    stack = new_stack()
+    PullThroughCacheRule(stack, "Cache", **keywords)
+    found = assertions.Annotations.from_stack(stack).find_warning("*", assertions.Match.any_value())
+    said = [str(w.entry.data).split(f" [ack: {LEFT_TO_ECR_WARNING}]")[0] for w in found]
+    assert said
+    assert [cloudformation_names_in(p) for p in said] == [[] for _ in said], said
+    expected = [p.message for p in contract_warnings(as_properties(keywords))]
+    assert [in_cloudformation_words(p) for p in said] == expected
+
+
+def test_a_value_the_user_wrote_is_quoted_as_written_even_when_it_is_a_property_name() -> None:
+    with pytest.raises(InvalidPullThroughCacheRule) as refused:
+        PullThroughCacheRule(
+            new_stack(), "Cache", ecr_repository_prefix="quay", upstream_registry_url="UpstreamRegistryUrl"
+        )
+    (said,) = refused.value.problems
+    assert said.startswith("upstream_registry_url='UpstreamRegistryUrl' has capital letters: ")
+
+
+def test_the_keywords_are_the_constructs_and_give_every_property() -> None:
+    parameters = inspect.signature(PullThroughCacheRule.__init__).parameters
+    assert set(KEYWORDS.values()) <= set(parameters)
+    assert set(KEYWORDS) == {*NAMES, "ServiceToken"}
+
+
+OFFERED = (
+    "ecr_repository_prefix, upstream_registry_url, credential_arn, upstream_registry, "
+    "upstream_repository_prefix, custom_role_arn, adopt_existing, validate_credentials, "
+    "service_token, provider_stack_name, removal_policy"
+)
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        ("upstream_url", "upstream_registry_url"),  # Python 3.13 alone suggests nothing here
+        ("credentials_arn", "credential_arn"),
+        ("EcrRepositoryPrefix", "ecr_repository_prefix"),  # the CloudFormation name
+        ("CredentialArn", "credential_arn"),
+        ("UPSTREAM_REGISTRY", "upstream_registry"),
+    ],
+)
+def test_an_unknown_keyword_argument_is_a_type_error_naming_it_its_value_and_the_one_meant(
+    written: str, meant: str
+) -> None:
+    keywords = {"ecr_repository_prefix": "ghcr", "upstream_registry_url": "ghcr.io", written: "ghcr"}
+    with pytest.raises(TypeError) as refused:
+        PullThroughCacheRule(new_stack(), "Cache", **keywords)
+    assert str(refused.value) == (
+        f"PullThroughCacheRule has no keyword argument {written}='ghcr'. Did you mean {meant}=? "
+        f"Its keywords: {OFFERED}."
+    )
+
+
+def test_an_unknown_keyword_like_no_other_lists_the_keywords_and_a_value_not_shown_is_not_quoted() -> None:
+    stack = new_stack()
+    with pytest.raises(TypeError) as refused:
+        PullThroughCacheRule(
+            stack, "Cache", ecr_repository_prefix="q", upstream_registry_url="quay.io", env=stack
+        )
+    assert (
+        str(refused.value) == f"PullThroughCacheRule has no keyword argument env=. Its keywords: {OFFERED}."
+    )
+
+
+def test_every_keyword_of_the_signature_is_still_taken_by_name_and_listed() -> None:
+    parameters = inspect.signature(PullThroughCacheRule.__init__).parameters
+    keyword_only = [n for n, p in parameters.items() if p.kind is p.KEYWORD_ONLY]
+    assert ", ".join(keyword_only) == OFFERED
+    rule = PullThroughCacheRule(
+        scope=new_stack(), id="Cache", ecr_repository_prefix="quay", upstream_registry_url="quay.io"
+    )
+    assert rule.node.path == "Consumer/Cache"
 
 
 def test_a_literal_service_token_places_the_secret_in_its_account_and_region() -> None:
     other_region = SECRET_ARN.replace(REGION, "eu-west-1")
-    with pytest.raises(InvalidPullThroughCacheRule, match="CredentialArn") as refused:
+    with pytest.raises(InvalidPullThroughCacheRule, match="credential_arn's secret") as refused:
         PullThroughCacheRule(
             new_stack(),
             "Ghcr",
@@ -489,7 +739,7 @@ def test_a_literal_beside_tokens_is_still_checked() -> None:
     prefix = cdk.CfnParameter(stack, "Prefix").value_as_string
     with pytest.raises(InvalidPullThroughCacheRule) as refused:
         PullThroughCacheRule(stack, "A", ecr_repository_prefix=prefix, upstream_registry_url="ghcr.io")
-    assert [p.split(" ", 1)[0] for p in refused.value.problems] == ["CredentialArn"]
+    assert [p.split(" ", 1)[0] for p in refused.value.problems] == ["credential_arn="]
 
 
 # ---- what the provider leaves to ECR, and every partition -------------------------------------
@@ -508,7 +758,7 @@ def test_an_upstream_this_version_does_not_know_is_a_warning_and_the_rule_is_mad
     assert only_rule(stack)["Properties"]["UpstreamRegistryUrl"] == "registry.example.dev"
     found = assertions.Annotations.from_stack(stack).find_warning("*", assertions.Match.any_value())
     messages = [str(w.entry.data) for w in found]
-    assert [m.split(" ", 1)[0] for m in messages] == ["UpstreamRegistry", "UpstreamRegistryUrl"]
+    assert [m.split("=", 1)[0] for m in messages] == ["upstream_registry", "upstream_registry_url"]
     assert all("it goes to ECR as written" in m for m in messages)
     assert all(f"[ack: {LEFT_TO_ECR_WARNING}]" in m for m in messages)  # how a user silences it
 

@@ -121,8 +121,7 @@ print(json.dumps(app.synth().get_stack_by_name("Caches").template))
 def test_the_package_installed_from_its_wheel_needs_neither_the_lambdas_code_nor_cfn_lint(
     tmp_path: Path,
 ) -> None:
-    python = Path(tool("cfn-lint")).parent / "python"  # the tools' setuptools builds them
-    built = [wheels.build(name, python, tmp_path) for name in ("contract", "cdk-ptc")]
+    built = [wheels.build(name, tmp_path) for name in ("contract", "cdk-ptc")]
     names = wheels.names(built[1])
     assert {"cdk_ecr_pull_through_cache/py.typed", "cdk_ecr_pull_through_cache/rule.py"} <= names
     assert not [n for n in names if n.startswith(("handler/", "ecr_ptc_contract/", "cfn_lint_ptc/"))]
@@ -138,8 +137,8 @@ def test_the_package_installed_from_its_wheel_needs_neither_the_lambdas_code_nor
     problems_line, template_line = result.stdout.strip().splitlines()[-2:]
     problems = json.loads(problems_line)
     assert len(problems) == 2
-    assert problems[0].startswith("UpstreamRegistryUrl 'docker.io'")
-    assert problems[1].startswith("CredentialArn is required for docker-hub upstreams")
+    assert problems[0].startswith("upstream_registry_url='docker.io'")
+    assert problems[1].startswith("credential_arn= is required for docker-hub upstreams")
     body = json.loads(template_line)
     (rule,) = body["Resources"].values()
     assert rule["Type"] == "Custom::PullThroughCacheRule"

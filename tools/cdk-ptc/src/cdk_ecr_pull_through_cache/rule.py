@@ -12,6 +12,7 @@ from ecr_ptc_contract import RESOURCE_TYPE, ROOT
 from ecr_ptc_contract.attributes import CREATED_AT, REGISTRY_ID, UPDATED_AT
 
 from .checks import InvalidPullThroughCacheRule, left_to_ecr, problems
+from .keywords import known_keywords
 
 __all__ = [
     "AUTHORIZATION_ACTIONS",
@@ -51,6 +52,7 @@ class PullThroughCacheRule(Construct):
     warning annotation (LEFT_TO_ECR_WARNING), not an error: ECR decides when the stack deploys.
     """
 
+    @known_keywords  # an unknown keyword: a TypeError that names it, its value and the fix
     def __init__(
         self,
         scope: Construct,
