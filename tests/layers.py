@@ -38,6 +38,7 @@ PLACES = {
     "test_dev.py": "unit",
     "test_distribution.py": "unit",  # but for cfn-lint and the SAM translator (marked tools)
     "test_docs_snippets.py": "unit",  # but for cfn-lint on the snippets (marked tools)
+    "test_iam_policies.py": "unit",  # but for cfn-lint and the translated template (marked tools)
     "test_layers.py": "unit",
     "test_layout.py": "unit",
     "test_lint_rule.py": "unit",  # but for the wheel build and cfn-lint (marked tools)
