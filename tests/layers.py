@@ -37,6 +37,7 @@ PLACES = {
     "test_contract.py": "unit",  # but for the test that runs node (marked tools)
     "test_dev.py": "unit",
     "test_distribution.py": "unit",  # but for cfn-lint and the SAM translator (marked tools)
+    "test_docs_commands.py": "unit",
     "test_docs_snippets.py": "unit",  # but for cfn-lint on the snippets (marked tools)
     "test_iam_policies.py": "unit",  # but for cfn-lint and the translated template (marked tools)
     "test_layers.py": "unit",
