@@ -37,7 +37,9 @@ PLACES = {
     "test_contract.py": "unit",  # but for the test that runs node (marked tools)
     "test_dev.py": "unit",
     "test_distribution.py": "unit",  # but for cfn-lint and the SAM translator (marked tools)
+    "test_docs_commands.py": "unit",
     "test_docs_snippets.py": "unit",  # but for cfn-lint on the snippets (marked tools)
+    "test_iam_policies.py": "unit",  # but for cfn-lint and the translated template (marked tools)
     "test_layers.py": "unit",
     "test_layout.py": "unit",
     "test_lint_rule.py": "unit",  # but for the wheel build and cfn-lint (marked tools)
