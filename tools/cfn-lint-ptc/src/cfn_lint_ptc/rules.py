@@ -1,4 +1,5 @@
-"""The cfn-lint rule: `cfn-lint -a cfn_lint_ptc.rules template.yaml`, or in .cfnlintrc:
+"""The cfn-lint rule: `cfn-lint-ptc template.yaml` (cli.py), `cfn-lint template.yaml -a
+cfn_lint_ptc.rules` (-a takes every value after it: the templates go before), or in .cfnlintrc:
 
     append_rules:
       - cfn_lint_ptc.rules
