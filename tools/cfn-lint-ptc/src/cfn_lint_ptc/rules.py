@@ -49,7 +49,8 @@ class PullThroughCacheRuleProperties(CloudFormationLintRule):  # type: ignore[mi
         "Checks the literal property values of every Custom::PullThroughCacheRule against the "
         "ECR pull-through cache provider's contract (names, lengths, patterns, upstream kinds and "
         "their hosts, credentials, the properties that go together), with the provider's own "
-        "messages. Values computed by intrinsic functions are skipped."
+        "messages; the attributes read from it (Fn::GetAtt, Fn::Sub); and the Name of a secret of "
+        "the template its CredentialArn refers to. Values computed by intrinsic functions are skipped."
     )
     source_url = "docs/reference.md#properties (the provider's repository)"
     tags: ClassVar[list[str]] = ["resources", "custom", "ecr"]
