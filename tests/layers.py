@@ -43,6 +43,7 @@ PLACES = {
     "test_layers.py": "unit",
     "test_layout.py": "unit",
     "test_lint_rule.py": "unit",  # but for the wheel build and cfn-lint (marked tools)
+    "test_lint_hook.py": "tools",
     "test_network_guard.py": "unit",
     "test_no_copies.py": "unit",  # pytest runs of tests/conftest.py's guard, in .venv
     "test_properties.py": "unit",

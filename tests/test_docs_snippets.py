@@ -16,6 +16,8 @@ them fails the test, so a new kind of snippet has to be placed here on purpose:
 - a **resource** (`Type`, `Properties` at the top): the same, under one logical id.
 - a **cfn-lint configuration** (`append_rules` only): not a template; it must be exactly the
   `.cfnlintrc` that tests/test_lint_rule.py proves loads the rule.
+- a **pre-commit configuration** (`repos` only): not a template; each hook it names is one of
+  the repository's .pre-commit-hooks.yaml (tests/test_lint_hook.py installs and runs it).
 - the **syntax block** of docs/reference.md (`Syntax > YAML`, `String` in place of each value,
   as CloudFormation's own reference writes it): not a template, so not linted; checked here
   instead to name exactly the contract's properties, as the JSON one beside it.
@@ -45,6 +47,7 @@ from tests.snippets import ROOT, Snippet, code_blocks, yaml_snippets
 
 REFERENCE = ROOT / "docs" / "reference.md"
 CFNLINTRC = {"append_rules": ["cfn_lint_ptc.rules"]}
+HOOKS = ROOT / ".pre-commit-hooks.yaml"
 SYNTAX_BLOCK = (REFERENCE, "Syntax > YAML", "Type: Custom::PullThroughCacheRule\nProperties:")
 PSEUDO_PARAMETERS = {
     "AWS::AccountId",
@@ -119,6 +122,11 @@ def classify(snippet: Snippet) -> Lintable | None:
         return None
     assert "append_rules" not in value, f"{snippet.where}: a .cfnlintrc other than {CFNLINTRC}"
     if is_syntax_block(snippet):
+        return None
+    if set(value) == {"repos"}:
+        hooks = {h["id"] for h in templates.parse(HOOKS.read_text(encoding="utf-8"))}
+        named = {h["id"] for repo in value["repos"] for h in repo["hooks"]}
+        assert named and named <= hooks, f"{snippet.where}: hooks {named - hooks} are not in {HOOKS.name}"
         return None
     if "Resources" in value:
         return Lintable(snippet, "template", snippet.text, 0)

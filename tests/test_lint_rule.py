@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 from cfn_lint_ptc import check, schema, warnings
-from cfn_lint_ptc.values import COMPUTED, sent
+from cfn_lint_ptc.values import COMPUTED, known_start, sent
 
-from ecr_ptc_contract import VERSION, json_schema
+from ecr_ptc_contract import ATTRIBUTES, VERSION, attribute_problem, declared_secret_problem, json_schema
 from tests import wheels
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,6 +77,77 @@ def test_the_package_offers_the_contracts_checks_and_schema_without_cfn_lint() -
     unknown = {"EcrRepositoryPrefix": "hub", "UpstreamRegistryUrl": "registry.example.dev"}
     assert check(unknown) == []
     assert [w.property for w in warnings(unknown)] == ["UpstreamRegistryUrl"]
+
+
+ALL_ATTRIBUTES = ", ".join(ATTRIBUTES)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("dockerhub", ("dockerhub", True)),
+        ({"Fn::Sub": "ecr-pullthroughcache/${Env}"}, ("ecr-pullthroughcache/", False)),
+        ({"Fn::Sub": "docker-${Env}/hub"}, ("docker-", False)),
+        ({"Fn::Sub": "a-${!Literal}-${Env}"}, ("a-${Literal}-", False)),
+        ({"Fn::Sub": ["${Team}/${Env}", {"Team": "ecr-pullthroughcache"}]}, ("ecr-pullthroughcache/", False)),
+        ({"Fn::Sub": "plain"}, ("plain", True)),
+        ({"Fn::Join": ["/", ["ecr-pullthroughcache", {"Ref": "Env"}]]}, ("ecr-pullthroughcache/", False)),
+        ({"Fn::Join": ["", [{"Ref": "Env"}, "x"]]}, ("", False)),
+        ({"Ref": "Name"}, ("", False)),
+        ({"Fn::ImportValue": "x"}, ("", False)),
+        (12, ("12", True)),
+    ],
+)
+def test_what_a_value_is_known_to_start_with(value: Any, expected: tuple[str, bool]) -> None:
+    assert known_start(value) == expected
+
+
+def test_an_attribute_the_resource_does_not_have_names_it_the_closest_one_and_the_list() -> None:
+    problem = attribute_problem("Fn::GetAtt Cache.RepositoryUrl", "RepositoryUrl")
+    assert problem is not None
+    assert problem.message == (
+        "Fn::GetAtt Cache.RepositoryUrl: Custom::PullThroughCacheRule has no attribute 'RepositoryUrl'; "
+        f"did you mean 'RepositoryUriPrefix'? Its attributes: {ALL_ATTRIBUTES}."
+    )
+    far = attribute_problem("Fn::Sub ${Cache.Arn}", "Arn")
+    assert far is not None
+    assert far.message == (
+        "Fn::Sub ${Cache.Arn}: Custom::PullThroughCacheRule has no attribute 'Arn'. "
+        f"Its attributes: {ALL_ATTRIBUTES}."
+    )
+    by_case = attribute_problem("Fn::GetAtt Cache.registryId", "registryId")
+    assert by_case is not None
+    assert "did you mean 'RegistryId'?" in by_case.message
+    assert [a for a in ATTRIBUTES if attribute_problem(f"Fn::GetAtt Cache.{a}", a)] == []
+
+
+def test_a_declared_secret_outside_the_prefix_is_the_mistake_of_an_arn_outside_it() -> None:
+    named = declared_secret_problem("HubSecret", "dockerhub")
+    assert named is not None
+    assert (named.property, named.message) == (
+        "CredentialArn",
+        "CredentialArn is the secret HubSecret, whose Name 'dockerhub' does not start with "
+        "'ecr-pullthroughcache/', and ECR only reads secrets whose name does: "
+        "write Name: ecr-pullthroughcache/dockerhub in HubSecret.",
+    )
+    unnamed = declared_secret_problem("HubSecret", None)
+    assert unnamed is not None
+    assert unnamed.message == (
+        "CredentialArn is the secret HubSecret, which has no Name: CloudFormation names it "
+        "'HubSecret-<random characters>', and ECR only reads secrets whose name starts with "
+        "'ecr-pullthroughcache/': give HubSecret a Name under it (Name: ecr-pullthroughcache/<name>)."
+    )
+    started = declared_secret_problem("HubSecret", "dockerhub-", complete=False)
+    assert started is not None
+    assert started.message == (
+        "CredentialArn is the secret HubSecret, whose Name starts with 'dockerhub-', not "
+        "'ecr-pullthroughcache/', and ECR only reads secrets whose name does: start its Name with "
+        "ecr-pullthroughcache/ (Name: !Sub 'ecr-pullthroughcache/...')."
+    )
+    assert declared_secret_problem("HubSecret", "ecr-pullthroughcache/hub") is None
+    assert declared_secret_problem("HubSecret", "ecr-pullthroughcache/", complete=False) is None
+    assert declared_secret_problem("HubSecret", "ecr-", complete=False) is None  # not decided yet
+    assert declared_secret_problem("HubSecret", "", complete=False) is None
 
 
 # ---------------------------------------------------------------------------------------
@@ -214,9 +285,14 @@ def announced(path: Path, rule: str) -> list[tuple[int, str]]:
 
 
 @pytest.mark.tools
-@pytest.mark.parametrize(("rule", "at_least"), [(RULE, 25), (LEFT_TO_ECR, 3)])
-def test_each_class_of_mistake_is_found_at_its_line(installed: Path, rule: str, at_least: int) -> None:
-    template = LINT / "mistakes.yaml"
+@pytest.mark.parametrize(
+    ("name", "rule", "at_least"),
+    [("mistakes.yaml", RULE, 25), ("mistakes.yaml", LEFT_TO_ECR, 3), ("references.yaml", RULE, 10)],
+)
+def test_each_class_of_mistake_is_found_at_its_line(
+    installed: Path, name: str, rule: str, at_least: int
+) -> None:
+    template = LINT / name
     expected = announced(template, rule)
     found = ours(lint(installed, template), rule)
     unmatched = list(found)
@@ -283,3 +359,52 @@ def test_a_cfnlintrc_with_append_rules_loads_the_rule(installed: Path, tmp_path:
     shutil.copy(LINT / "mistakes.json", tmp_path / "template.json")
     found = ours(lint(installed, Path("template.json"), cwd=tmp_path, append=False))
     assert [line for line, _ in found] == [7, 18, 20]
+
+
+@pytest.mark.tools
+def test_a_wrong_attribute_is_one_message_at_its_line_and_column(installed: Path) -> None:
+    """cfn-lint itself says nothing of Fn::GetAtt on a Custom:: type (it cannot know the
+    attributes): E9101's finding is the one message. It is placed at the attribute of a
+    [Logical, Attr] list and at the string of an [String, Variables] Fn::Sub; a short form has
+    no place of its own in cfn-lint's map of the file: the key whose value it is."""
+    template = LINT / "references.yaml"
+    findings = lint(installed, template)
+    assert {f["Rule"]["Id"] for f in findings} == {RULE}, json.dumps(findings, indent=1)
+    lines = template.read_text(encoding="utf-8").splitlines()
+
+    def at(written: str, token: str) -> tuple[int, int]:
+        (number,) = [n for n, line in enumerate(lines, 1) if written in line]
+        return number, lines[number - 1].index(token) + 1
+
+    placed = {
+        (f["Location"]["Start"]["LineNumber"], f["Location"]["Start"]["ColumnNumber"])
+        for f in findings
+        if "has no attribute" in f["Message"]
+    }
+    assert placed == {
+        at("!GetAtt [Cache, RepositoryUrl]", "RepositoryUrl]"),
+        at("Value: !GetAtt Cache.RepositoryUrl", "Value"),
+        at('!Sub "${Cache.RepositoryUri}/', "Value"),
+        at("!Select [0, [!GetAtt Cache.Arn]]", "Value"),
+        at('!Sub ["${Cache.RepositoryUrl}:${Tag}"', '"${Cache'),
+    }
+
+
+@pytest.mark.tools
+def test_an_attribute_in_a_json_template_in_either_form(installed: Path, tmp_path: Path) -> None:
+    template = tmp_path / "template.json"
+    resource = {"ServiceToken": "t", "EcrRepositoryPrefix": "quay", "UpstreamRegistryUrl": "quay.io"}
+    outputs = {
+        "List": {"Value": {"Fn::GetAtt": ["Cache", "RepositoryUrl"]}},
+        "Dotted": {"Value": {"Fn::GetAtt": "Cache.RepositoryUri"}},
+        "Sub": {"Value": {"Fn::Sub": "${Cache.Prefix}/x"}},
+        "Right": {"Value": {"Fn::GetAtt": ["Cache", "RepositoryUriPrefix"]}},
+    }
+    body = {"Resources": {"Cache": {"Type": "Custom::PullThroughCacheRule", "Properties": resource}}}
+    template.write_text(json.dumps({**body, "Outputs": outputs}, indent=1), encoding="utf-8")
+    found = [message.split(": ")[0] for _, message in ours(lint(installed, template))]
+    assert found == [
+        "Fn::GetAtt Cache.RepositoryUrl",
+        "Fn::GetAtt Cache.RepositoryUri",
+        "Fn::Sub ${Cache.Prefix}",
+    ]

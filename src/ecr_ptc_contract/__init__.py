@@ -12,12 +12,17 @@ library (Python 3.10 or newer), so that any tool can install it alone
 - `attributes`: the Fn::GetAtt names
 - `checks`: `check`, `warnings`, `examine` (with `prefix_checks`, `arn_checks`,
   `upstream_checks`, and `wording`: how a problem is said)
+- what a template says of the resource from elsewhere, for the lint rule: `attribute_problem`
+  (`attribute_checks`: an Fn::GetAtt name it does not have) and `declared_secret_problem`
+  (`arn_checks`: a CredentialArn that is a secret the template declares, named outside the prefix)
 - `schema`: `json_schema()`
 - `version`: `VERSION`
 """
 
 from __future__ import annotations
 
+from .arn_checks import declared_secret_problem
+from .attribute_checks import attribute_problem
 from .attributes import ATTRIBUTES
 from .checks import check, examine, warnings
 from .examination import Examination
@@ -58,7 +63,9 @@ __all__ = [
     "Problem",
     "Property",
     "Upstream",
+    "attribute_problem",
     "check",
+    "declared_secret_problem",
     "examine",
     "json_schema",
     "warnings",

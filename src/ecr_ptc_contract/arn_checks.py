@@ -1,6 +1,7 @@
 """What is wrong with an ARN given as a property: CredentialArn (a Secrets Manager secret ECR
-can read: its name, its account and Region) and CustomRoleArn (an IAM role); and where the
-provider runs, read from a ServiceToken that is a Lambda function ARN."""
+can read: its name, its account and Region, or the Name of the secret a template declares for
+it) and CustomRoleArn (an IAM role); and where the provider runs, read from a ServiceToken that
+is a Lambda function ARN."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from .shapes import (
 )
 from .wording import Problem, quoted, too_long
 
-__all__ = ["credential_problems", "role_problem", "service_token_location"]
+__all__ = ["credential_problems", "declared_secret_problem", "role_problem", "service_token_location"]
 
 _SECRET_ARN = re.compile(
     r"arn:(?P<partition>aws[a-z-]*):secretsmanager:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):"
@@ -103,3 +104,34 @@ def credential_problems(arn: str, location: tuple[str, str] | None) -> list[Prob
             )
         )
     return found
+
+
+def declared_secret_problem(secret: str, name: str | None, complete: bool = True) -> Problem | None:
+    """Why the secret a template declares as `secret` (an AWS::SecretsManager::Secret's logical
+    id, given as CredentialArn by Ref or Fn::GetAtt Id) cannot be read by ECR, or None when it can
+    or the template does not tell. `name` is its Name (None: it has none, and CloudFormation
+    generates one, '<logical id>-<random characters>', never under the prefix); when not
+    `complete`, only the literal text its Name starts with (an Fn::Sub's before its first
+    variable), which tells only if it already goes past the prefix or leaves it."""
+    if name is None:
+        return Problem(
+            f"CredentialArn is the secret {secret}, which has no Name: CloudFormation names it "
+            f"'{secret}-<random characters>', and ECR only reads secrets whose name starts with "
+            f"'{SECRET_NAME_PREFIX}': give {secret} a Name under it (Name: {SECRET_NAME_PREFIX}<name>).",
+            "CredentialArn",
+        )
+    if name.startswith(SECRET_NAME_PREFIX) or (not complete and SECRET_NAME_PREFIX.startswith(name)):
+        return None
+    if not complete:
+        return Problem(
+            f"CredentialArn is the secret {secret}, whose Name starts with {quoted(name)}, not "
+            f"'{SECRET_NAME_PREFIX}', and ECR only reads secrets whose name does: start its Name with "
+            f"{SECRET_NAME_PREFIX} (Name: !Sub '{SECRET_NAME_PREFIX}...').",
+            "CredentialArn",
+        )
+    return Problem(
+        f"CredentialArn is the secret {secret}, whose Name {quoted(name)} does not start with "
+        f"'{SECRET_NAME_PREFIX}', and ECR only reads secrets whose name does: "
+        f"write Name: {SECRET_NAME_PREFIX}{name} in {secret}.",
+        "CredentialArn",
+    )
