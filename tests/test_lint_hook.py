@@ -15,8 +15,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +30,12 @@ HOOKS = ROOT / ".pre-commit-hooks.yaml"
 
 
 @pytest.fixture(scope="module")
-def installed() -> Iterator[Path]:
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The package's wheel and the contract's, installed into a directory (scripts in bin/)."""
-    with tempfile.TemporaryDirectory(prefix="cfn-lint-ptc-") as directory:
-        work, python = Path(directory), tools_python()
-        built = [wheels.build(tool, python, work) for tool in ("contract", "cfn-lint-ptc")]
-        wheels.install(python, built, work / "site")
-        yield work / "site"
+    work = tmp_path_factory.mktemp("cfn-lint-ptc")
+    built = [wheels.build(tool, work) for tool in ("contract", "cfn-lint-ptc")]
+    wheels.install(tools_python(), built, work / "site")
+    return work / "site"
 
 
 def findings(result: Any) -> list[tuple[int, str]]:
@@ -85,7 +82,8 @@ def test_the_hook_installs_as_pre_commit_installs_it_and_finds_the_mistakes(tmp_
         shutil.copytree(ROOT / part, clone / part, ignore=ignored)
     shutil.copy(ROOT / "pyproject.toml", clone)
     env = tmp_path / "env"
-    pip = [tools_python(), "-m", "pip", "install", "--no-index", "--no-build-isolation", "--no-deps"]
+    # the builder has the setuptools the root's pyproject.toml pins (pre-commit's pip fetches it)
+    pip = [wheels.BUILDER, "-m", "pip", "install", "--no-index", "--no-build-isolation", "--no-deps"]
     installing = run([*pip, "--target", env, ".", *hook["additional_dependencies"]], clone, tmp_path)
     assert installing.returncode == 0, shown(installing)
     # the root installs no package of its own: only the rule's, the contract's and the script
