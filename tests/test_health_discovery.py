@@ -7,7 +7,9 @@ action, and only read calls made."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -20,7 +22,9 @@ from health.clients import RETRIES
 from health.clients import clients as clients_of
 from health.errors import CannotRead
 from health.report import Drift
+from health.run import READ_ACTIONS
 
+ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT = "123456789012"
 SECRET = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:ecr-pullthroughcache/ghcr-AbCdEf"
 
@@ -59,16 +63,26 @@ Resources:
 """
 
 
+CALLED: list[str] = []
+
+
 @pytest.fixture
 def clients() -> Iterator[tuple[Any, Stubber, Any, Stubber]]:
     config = Config(region_name="us-east-1", retries={"mode": "standard", "max_attempts": 1})
     keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
     cloudformation = boto3.client("cloudformation", config=config, **keys)
     ecr = boto3.client("ecr", config=config, **keys)
+    CALLED.clear()
+    for client in (cloudformation, ecr):
+        client.meta.events.register("before-parameter-build", record_call)
     with Stubber(cloudformation) as cfn_stub, Stubber(ecr) as ecr_stub:
         yield cloudformation, cfn_stub, ecr, ecr_stub
         cfn_stub.assert_no_pending_responses()
         ecr_stub.assert_no_pending_responses()
+
+
+def record_call(model: Any, **kwargs: Any) -> None:
+    CALLED.append(f"{model.service_model.signing_name}:{model.name}")
 
 
 def test_every_page_every_live_stack_and_what_each_holds(clients: tuple[Any, Stubber, Any, Stubber]) -> None:
@@ -179,6 +193,16 @@ def test_every_page_every_live_stack_and_what_each_holds(clients: tuple[Any, Stu
     assert "not checked: UpstreamRegistry (Ref AWS::NoSuchThing)" in ghcr.detail
     assert "NoEcho" in ghcr.detail
     assert "****" not in report.to_json()
+    assert set(CALLED) == set(READ_ACTIONS)  # every read, and nothing else
+
+
+def test_the_documented_policy_grants_exactly_the_reads() -> None:
+    text = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
+    section = text[text.index("\n## Health check\n") :]
+    section = section[: section.index("\n## ", 1)]
+    (block,) = re.findall(r"^```json\n(.*?)^```$", section, re.M | re.S)
+    (statement,) = json.loads(block)["Statement"]
+    assert statement["Action"] == list(READ_ACTIONS)
 
 
 @pytest.mark.parametrize(

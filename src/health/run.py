@@ -12,6 +12,17 @@ from health.record import ManagedResource
 from health.report import Report, RuleReport
 from health.resolution import Resolved, resolve_properties
 
+# Every call the check makes: the health role's policy and docs/reference.md#health-check grant these.
+READ_ACTIONS = (
+    "cloudformation:ListStacks",
+    "cloudformation:ListStackResources",
+    "cloudformation:GetTemplate",
+    "cloudformation:DescribeStacks",
+    "cloudformation:ListExports",
+    "ecr:DescribePullThroughCacheRules",
+    "ecr:ValidatePullThroughCacheRule",
+)
+
 
 def check(cloudformation: Any, ecr: Any) -> Report:
     """Read CloudFormation and ECR (read-only: ListStacks, ListStackResources, GetTemplate,
