@@ -45,7 +45,7 @@ def test_ecr_reads_a_prefix_with_a_slash_and_a_host_in_capitals_as_the_same_rule
 def test_no_rule_under_the_prefix_is_missing_and_says_how_to_repair() -> None:
     state, drifted, _, detail = state_of(None, validation=None)
     assert (state, drifted) == (State.MISSING, ())
-    repair = "an update of the stack puts it back (docs/reference.md#health-check)"
+    repair = "an update of the resource puts it back (docs/reference.md#health-check)"
     assert detail == f"ECR has no rule under 'ghcr': {repair}"
 
 
@@ -139,3 +139,10 @@ def test_the_report_counts_every_state_and_is_json() -> None:
         "not_checked": [],
         "detail": entries[1].detail,
     }
+
+
+def test_a_rule_ecr_would_not_validate_is_judged_on_its_fields_and_says_so() -> None:
+    refused = Validation(True, refused="ECR answered ValidationException: no credential to validate")
+    state, _, _, detail = state_of(HELD, validation=refused)
+    assert state == State.HEALTHY
+    assert detail == "not validated: ECR answered ValidationException: no credential to validate"

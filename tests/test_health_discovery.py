@@ -230,59 +230,11 @@ def test_a_refused_read_names_its_action(
     assert "docs/reference.md#health-check" in str(refused.value)
 
 
-def test_a_failed_validation_call_other_than_not_found_is_a_refused_read(
+def test_a_refused_validation_stops_the_check_naming_the_action(
     clients: tuple[Any, Stubber, Any, Stubber],
 ) -> None:
     cloudformation, cfn, ecr, registry = clients
-    cfn.add_response("list_stacks", {"StackSummaries": [summary("k8s")]})
-    cfn.add_response(
-        "list_stack_resources",
-        {"StackResourceSummaries": [resource("R", "Custom::PullThroughCacheRule", "k8s")]},
-    )
-    cfn.add_response("list_exports", {"Exports": []})
-    cfn.add_response(
-        "get_template",
-        {
-            "TemplateBody": json.dumps(  # a JSON template: its text
-                {
-                    "Resources": {
-                        "R": {
-                            "Type": "Custom::PullThroughCacheRule",
-                            "Properties": {
-                                "EcrRepositoryPrefix": "k8s",
-                                "UpstreamRegistryUrl": "registry.k8s.io",
-                            },
-                        }
-                    }
-                }
-            )
-        },
-    )
-    cfn.add_response(
-        "describe_stacks",
-        {
-            "Stacks": [
-                {
-                    "StackName": "k8s",
-                    "StackId": stack_id("k8s"),
-                    "CreationTime": "2026-01-01",
-                    "StackStatus": "CREATE_COMPLETE",
-                }
-            ]
-        },
-    )
-    registry.add_response(
-        "describe_pull_through_cache_rules",
-        {
-            "pullThroughCacheRules": [
-                {
-                    "ecrRepositoryPrefix": "k8s",
-                    "upstreamRegistryUrl": "registry.k8s.io",
-                    "upstreamRegistry": "k8s",
-                }
-            ]
-        },
-    )
+    one_managed_rule(cfn, registry)
     registry.add_client_error("validate_pull_through_cache_rule", "AccessDeniedException", "no")
     with pytest.raises(CannotRead, match="ecr:ValidatePullThroughCacheRule was refused"):
         check(cloudformation, ecr)
@@ -293,3 +245,46 @@ def test_the_clients_retry_throttling_in_standard_mode_up_to_ten_attempts() -> N
     for client in clients_of(session):
         assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 10}
         assert client.meta.config.retries == RETRIES.retries
+
+
+def one_managed_rule(cfn: Stubber, registry: Stubber) -> None:
+    """One stack holding 'k8s' as the template asks, and ECR holding it."""
+    cfn.add_response("list_stacks", {"StackSummaries": [summary("k8s")]})
+    cfn.add_response(
+        "list_stack_resources",
+        {"StackResourceSummaries": [resource("R", "Custom::PullThroughCacheRule", "k8s")]},
+    )
+    cfn.add_response("list_exports", {"Exports": []})
+    properties = {"EcrRepositoryPrefix": "k8s", "UpstreamRegistryUrl": "registry.k8s.io"}
+    body = {"Resources": {"R": {"Type": "Custom::PullThroughCacheRule", "Properties": properties}}}
+    cfn.add_response("get_template", {"TemplateBody": json.dumps(body)})
+    created = {"CreationTime": "2026-01-01", "StackStatus": "CREATE_COMPLETE"}
+    cfn.add_response(
+        "describe_stacks", {"Stacks": [{"StackName": "k8s", "StackId": stack_id("k8s"), **created}]}
+    )
+    held = {"ecrRepositoryPrefix": "k8s", "upstreamRegistryUrl": "registry.k8s.io", "upstreamRegistry": "k8s"}
+    registry.add_response("describe_pull_through_cache_rules", {"pullThroughCacheRules": [held]})
+
+
+def test_a_rule_ecr_will_not_validate_does_not_stop_the_check(
+    clients: tuple[Any, Stubber, Any, Stubber],
+) -> None:
+    cloudformation, cfn, ecr, registry = clients
+    one_managed_rule(cfn, registry)
+    registry.add_client_error(
+        "validate_pull_through_cache_rule", "ValidationException", "nothing to validate"
+    )
+    (entry,) = check(cloudformation, ecr).rules
+    assert entry.state == State.HEALTHY
+    assert entry.detail == "not validated: ECR answered ValidationException: nothing to validate"
+
+
+def test_refused_credentials_say_so(clients: tuple[Any, Stubber, Any, Stubber]) -> None:
+    cloudformation, cfn, _, _ = clients
+    cfn.add_client_error(
+        "list_stacks", "ExpiredToken", "The security token included in the request is expired"
+    )
+    with pytest.raises(
+        CannotRead, match=r"cloudformation:ListStacks was refused \(ExpiredToken\): the credentials"
+    ):
+        check(cloudformation, _)

@@ -26,15 +26,17 @@ RULE_FIELDS = {
     "CredentialArn": "credential_arn",
     "CustomRoleArn": "custom_role_arn",
 }
-REPAIR = "an update of the stack puts it back (docs/reference.md#health-check)"
+REPAIR = "an update of the resource puts it back (docs/reference.md#health-check)"
 
 
 @dataclass(frozen=True)
 class Validation:
-    """ValidatePullThroughCacheRule's answer."""
+    """ValidatePullThroughCacheRule's answer; `refused` says why ECR gave none for this rule (then
+    `is_valid` means nothing and the detail says the rule was not validated)."""
 
     is_valid: bool
     failure: str = ""
+    refused: str = ""
 
 
 def classify(
@@ -64,7 +66,9 @@ def classify(
     else:
         drifts = tuple(Drift(c.name, c.held, c.asked) for c in changes(held, asked))
     failure = ""
-    if validation is not None and not validation.is_valid:
+    if validation is not None and validation.refused:
+        notes.append(f"not validated: {validation.refused}")
+    elif validation is not None and not validation.is_valid:
         failure = f"ECR cannot reach the upstream with this rule: {validation.failure or '(no failure text)'}"
     if drifts:
         text = "; ".join(

@@ -32,9 +32,13 @@ def validation(ecr: Any, prefix: str) -> Validation | None:
     try:
         answer = ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == NOT_FOUND:
+        refused = _cannot("ecr:ValidatePullThroughCacheRule", error)
+        if refused.code == NOT_FOUND:
             return None
-        raise _cannot("ecr:ValidatePullThroughCacheRule", error) from None
+        if refused.denied:
+            raise refused from None
+        # ECR would not validate this one rule (its own error code): the others still are
+        return Validation(True, refused=f"ECR answered {refused.code}: {refused.message}")
     except BotoCoreError as error:
         raise CannotRead("ecr:ValidatePullThroughCacheRule", type(error).__name__, str(error)) from None
     return Validation(bool(answer.get("isValid")), str(answer.get("failure") or ""))
