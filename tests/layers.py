@@ -37,6 +37,7 @@ PLACES = {
     "test_contract.py": "unit",  # but for the test that runs node (marked tools)
     "test_dev.py": "unit",
     "test_health_classification.py": "unit",
+    "test_health_cli.py": "unit",
     "test_health_discovery.py": "unit",  # CloudFormation's and ECR's answers from botocore's Stubber
     "test_health_resolution.py": "unit",
     "test_distribution.py": "unit",  # but for cfn-lint and the SAM translator (marked tools)
