@@ -244,8 +244,9 @@ def _describe(ctx: _Context, p: Params) -> Params:
 
 
 def _validate(ctx: _Context, p: Params) -> Params:
-    rule = ctx.rule(canonical(p["ecrRepositoryPrefix"]))
-    result = ctx.state.faults.forced_validation()
+    prefix = canonical(p["ecrRepositoryPrefix"])
+    rule = ctx.rule(prefix)
+    result = ctx.state.faults.forced_validation(prefix)
     if result is None:
         arn = rule.get("credentialArn")
         secret_ok = arn is None or ctx.secret_exists(arn)

@@ -51,6 +51,7 @@ class Faults:
             self._last: float | None = None
             self._hidden_secret_calls = 0
             self._validation: tuple[bool, str] | None = None
+            self._validation_of: dict[str, tuple[bool, str]] = {}  # by prefix, without a trailing '/'
             self._losses: list[_Loss] = []
 
     def fail(
@@ -101,10 +102,15 @@ class Faults:
         with self._lock:
             self._hidden_secret_calls = calls
 
-    def validation_result(self, is_valid: bool, failure: str = "") -> None:
-        """Make ValidatePullThroughCacheRule report this result for every rule."""
+    def validation_result(self, is_valid: bool, failure: str = "", prefix: str | None = None) -> None:
+        """Make ValidatePullThroughCacheRule report this result for every rule, or with ``prefix``
+        for that rule only ('k8s' and 'k8s/' name one rule); a rule's own result comes before the
+        one for every rule, whichever was set last."""
         with self._lock:
-            self._validation = (is_valid, failure)
+            if prefix is None:
+                self._validation = (is_valid, failure)
+            else:
+                self._validation_of[_canonical(prefix)] = (is_valid, failure)
 
     # -- used by the emulator ----------------------------------------------------
 
@@ -143,9 +149,10 @@ class Faults:
             self._hidden_secret_calls -= 1
             return True
 
-    def forced_validation(self) -> tuple[bool, str] | None:
+    def forced_validation(self, prefix: str) -> tuple[bool, str] | None:
+        """The result set for the rule at ``prefix`` (or for every rule), if any."""
         with self._lock:
-            return self._validation
+            return self._validation_of.get(_canonical(prefix), self._validation)
 
     def _take_token(self) -> bool:
         assert self._rate is not None
@@ -157,6 +164,11 @@ class Faults:
             return False
         self._tokens -= 1
         return True
+
+
+def _canonical(prefix: str) -> str:
+    """ECR reads every prefix as ending in '/' (ROOT aside): 'a' and 'a/' name one rule."""
+    return prefix if prefix == "ROOT" else prefix.rstrip("/")
 
 
 class _Counted(Protocol):

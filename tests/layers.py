@@ -36,6 +36,10 @@ PLACES = {
     "test_cfn_resource.py": "unit",
     "test_contract.py": "unit",  # but for the test that runs node (marked tools)
     "test_dev.py": "unit",
+    "test_health_classification.py": "unit",
+    "test_health_cli.py": "unit",
+    "test_health_discovery.py": "unit",  # CloudFormation's and ECR's answers from botocore's Stubber
+    "test_health_resolution.py": "unit",
     "test_distribution.py": "unit",  # but for cfn-lint and the SAM translator (marked tools)
     "test_docs_commands.py": "unit",
     "test_docs_snippets.py": "unit",  # but for cfn-lint on the snippets (marked tools)
@@ -78,6 +82,7 @@ PLACES = {
     # MiniStack's CloudFormation and Lambda, the provider deployed by sam (.venv-ministack)
     "ministack/": "stacks",
     "test_local.py": "stacks",  # ./dev local: its own MiniStack, started once for the file
+    "test_health_on_ministack.py": "stacks",  # ./dev health against its own MiniStack
     # the AWS CDK (.venv-cdk, node)
     "cdk/": "tools",
     # the lifecycle simulator's scenarios

@@ -29,6 +29,7 @@ def test_help_exits_0_and_prints_only_the_usage() -> None:
             "./dev test --fast",
             "./dev bench",
             "./dev local",
+            "./dev health",
         ):
             assert any(line.startswith(command) for line in lines), command
 

@@ -805,38 +805,26 @@ def test_the_built_artifact_answers_every_request_type_in_a_clean_interpreter(bu
 
 
 # The health function's start in a clean interpreter: health.app imported from its own artifact
-# alone (the check it wires, health.check, stood in for while it is not in the package), one
-# scheduled run, and the modules it imported from the package without a .pyc beside them.
+# alone, one scheduled run of the real check, and the modules it imported from the package
+# without a .pyc beside them.
 HEALTH_CLEAN_INTERPRETER = """
-import importlib.util, json, os, sys, types
+import importlib.util, json, os, sys
 package = sys.argv[1]
 sys.path.insert(0, package)
-try:
-    import health.check
-    stood_in = False
-except ModuleNotFoundError:
-    class Report:
-        rules = []
-        counts = {}
-    stand_in = types.ModuleType('health.check')
-    stand_in.check = lambda cloudformation, ecr: Report()
-    sys.modules['health.check'] = stand_in
-    stood_in = True
 import botocore
 from health.app import lambda_handler
 class Context:
     function_name = 'health'; memory_limit_in_mb = 256; aws_request_id = 'r'
     invoked_function_arn = 'arn:aws:lambda:us-east-1:123456789012:function:health'
     def get_remaining_time_in_millis(self): return 60000
-if stood_in:
-    lambda_handler(json.loads(sys.argv[2]), Context())
+result = lambda_handler(json.loads(sys.argv[2]), Context())
 uncompiled = sorted(
     name for name, module in list(sys.modules.items())
     if (getattr(module, '__file__', None) or '').startswith(package + os.sep)
     and module.__file__.endswith('.py')
     and not os.path.exists(importlib.util.cache_from_source(module.__file__))
 )
-print(json.dumps({'botocore': botocore.__file__, 'stood_in': stood_in, 'uncompiled': uncompiled}))
+print(json.dumps({'botocore': botocore.__file__, 'result': result, 'uncompiled': uncompiled}))
 """
 
 
@@ -860,32 +848,44 @@ def test_the_health_function_starts_from_its_artifact_with_every_import_compiled
     built_function: Path,
 ) -> None:
     """`python -I -B` with only HealthFunction's artifact on sys.path: health.app imports (the
-    Powertools Logger and Metrics, boto3's ECR and CloudFormation clients) and serves one event
-    of its schedule, and every module it imported from the package has its .pyc: src/Makefile's
+    Powertools Logger and Metrics, the check, boto3's ECR and CloudFormation clients) and serves
+    one event of its schedule against the emulator (no stack, one rule no stack holds), writes
+    its counts as EMF, and every module it imported from the package has its .pyc: src/Makefile's
     NOT_COMPILED leaves out nothing the health function needs at a cold start."""
-    health = built_function.parent / HEALTH_FUNCTION
-    from devkit.aws_lambda.scheduled import scheduled_event
+    import boto3
 
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",  # never called: the check is stood in for
-    }
-    python = shutil.which("python3.13") or sys.executable
-    result = subprocess.run(
-        [python, "-I", "-B", "-c", HEALTH_CLEAN_INTERPRETER, str(health), json.dumps(scheduled_event())],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    from devkit.aws_lambda.scheduled import scheduled_event
+    from ecr_ptc_emulator import server
+
+    health = built_function.parent / HEALTH_FUNCTION
+    emulator, endpoint = server.start()
+    try:
+        boto3.client("ecr", endpoint_url=endpoint).create_pull_through_cache_rule(
+            ecrRepositoryPrefix="stray", upstreamRegistryUrl="public.ecr.aws"
+        )
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        }
+        python = shutil.which("python3.13") or sys.executable
+        result = subprocess.run(
+            [python, "-I", "-B", "-c", HEALTH_CLEAN_INTERPRETER, str(health), json.dumps(scheduled_event())],
+            env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    finally:
+        emulator.stop()
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["botocore"].startswith(str(health))
+    assert report["botocore"].startswith(str(health))  # the artifact's botocore, not the venv's
+    assert report["result"]["counts"]["UNMANAGED"] == 1 and report["result"]["not_healthy"] == 0
     assert report["uncompiled"] == [], f"imported without a .pyc: {report['uncompiled']}"
-    if report["stood_in"]:  # the run wrote its metrics in the embedded metric format, on stdout
-        emf = [json.loads(line) for line in result.stdout.splitlines() if '"_aws"' in line]
-        assert emf and emf[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ECRPullThroughCache"
+    (emf,) = [json.loads(line) for line in result.stdout.splitlines() if '"_aws"' in line]
+    assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ECRPullThroughCache"
+    assert emf["RulesUnmanaged"] == [1.0] and emf["RulesNotHealthy"] == [0.0]
 
 
 @pytest.mark.tools

@@ -2,12 +2,14 @@
 
 Run by its EventBridge schedule (HealthCheckSchedule), or by hand (`aws lambda invoke`); the
 event is not read: every run checks every Custom::PullThroughCacheRule of the account and Region
-(health.check) and says what it found where people look:
+(health.check, as ./dev health does, with the same clients: health.clients) and says what it
+found where people look:
 
-- one JSON log line per rule (Powertools Logger): `stack`, `logical_id`, `prefix`, `state`,
-  `drifted` (the fields that differ), `not_checked` (properties it could not resolve), `detail`;
-  WARNING for a rule to repair (MISSING, INVALID, DRIFTED), INFO otherwise;
-- one `summary` line: the count of each state, and how many need repair;
+- one JSON log line per rule (Powertools Logger), its report entry (RuleReport.as_dict): `stack`,
+  `logical_id`, `prefix`, `state`, `drifted` (each differing field with both values),
+  `not_checked` (properties it could not resolve), `detail`; WARNING for a rule to repair
+  (MISSING, INVALID, DRIFTED), INFO otherwise;
+- one `summary` line: the count of each state, how many need repair, the report's summary text;
 - one record in CloudWatch's embedded metric format (Powertools Metrics), which CloudWatch Logs
   turns into metrics, so the role needs no cloudwatch:PutMetricData: namespace NAMESPACE,
   dimension `service`, one metric per state (METRICS) and NOT_HEALTHY_METRIC, the sum of the
@@ -24,14 +26,13 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from botocore.config import Config
 
-from ecr_ptc_contract import VERSION
-from health.check import check
+from health import Report, check
+from health.clients import clients
 
 NAMESPACE = "ECRPullThroughCache"
 SERVICE = "ecr-pull-through-cache-health"
-# state -> its metric; a state the check reports under no other name
+# every state of health.State -> its metric
 METRICS = {
     "HEALTHY": "RulesHealthy",
     "MISSING": "RulesMissing",
@@ -43,18 +44,11 @@ METRICS = {
 NOT_HEALTHY = ("MISSING", "INVALID", "DRIFTED")
 NOT_HEALTHY_METRIC = "RulesNotHealthy"
 
-# CloudFormation's and ECR's read APIs throttle an account-wide scan: botocore's standard retry
-# mode (exponential backoff with jitter, throttling errors included), up to 10 retries a call
-# (botocore's max_attempts counts the retries: 11 attempts in all).
-CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 10},
-    user_agent_extra=f"ecr-pull-through-cache-health/{VERSION}",
-)
-
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-cloudformation = boto3.client("cloudformation", config=CLIENT_CONFIG)
-ecr = boto3.client("ecr", config=CLIENT_CONFIG)
+# botocore's standard retry mode, 10 attempts a call (health.clients.RETRIES): CloudFormation's
+# and ECR's reads are throttled per account, and a 500-stack account reads thousands of pages.
+cloudformation, ecr = clients(boto3.session.Session())
 
 
 @metrics.log_metrics
@@ -63,36 +57,22 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return publish(check(cloudformation, ecr))
 
 
-def publish(report: Any) -> dict[str, Any]:
+def publish(report: Report) -> dict[str, Any]:
     """Log each rule of `report` and the summary, and add the metrics (flushed by log_metrics)."""
     for rule in report.rules:
-        fields = rule_fields(rule)
+        fields = rule.as_dict()
         log = logger.warning if fields["state"] in NOT_HEALTHY else logger.info
         log("rule", extra=fields)
-    counted = {state_name(state): int(count) for state, count in dict(report.counts).items()}
+    counted = report.counts
     counts = {state: counted.get(state, 0) for state in METRICS}
     not_healthy = sum(counts[state] for state in NOT_HEALTHY)
     for state, name in METRICS.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=counts[state])
     metrics.add_metric(name=NOT_HEALTHY_METRIC, unit=MetricUnit.Count, value=not_healthy)
     log = logger.warning if not_healthy else logger.info
-    log("summary", extra={"counts": counts, "not_healthy": not_healthy, "rules": len(report.rules)})
+    rules = len(report.rules)
+    log(
+        "summary",
+        extra={"counts": counts, "not_healthy": not_healthy, "rules": rules, "text": report.summary()},
+    )
     return {"counts": counts, "not_healthy": not_healthy}
-
-
-def rule_fields(rule: Any) -> dict[str, Any]:
-    """One rule of the report as its log line's fields."""
-    return {
-        "stack": rule.stack,
-        "logical_id": rule.logical_id,
-        "prefix": rule.prefix,
-        "state": state_name(rule.state),
-        "drifted": list(rule.drifted),
-        "not_checked": list(rule.not_checked),
-        "detail": rule.detail,
-    }
-
-
-def state_name(state: Any) -> str:
-    """A state as its name, whether the check gives it as a string or as an Enum member."""
-    return str(getattr(state, "value", state))

@@ -147,6 +147,23 @@ def test_validation_result(ecr: Any) -> None:
     assert ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix="k8s")["isValid"] is True
 
 
+def test_validation_result_for_one_prefix_leaves_the_other_rules_alone(ecr: Any) -> None:
+    create(ecr)
+    create(ecr, prefix="k8s-eu")
+    faults = ecr_ptc_emulator.faults()
+    faults.validation_result(False, "Authentication failed", prefix="k8s-eu/")  # ECR's own trailing '/'
+    failing = ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix="k8s-eu")
+    assert (failing["isValid"], failing["failure"]) == (False, "Authentication failed")
+    assert ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix="k8s")["isValid"] is True
+    faults.validation_result(True, prefix="k8s-eu")  # a later result for the same prefix replaces it
+    assert ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix="k8s-eu")["isValid"] is True
+    faults.validation_result(False, "every rule")  # one for every rule comes after the prefix's own
+    assert ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix="k8s-eu")["isValid"] is True
+    assert ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix="k8s")["isValid"] is False
+    faults.clear()
+    assert ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix="k8s-eu")["isValid"] is True
+
+
 def test_calls_record_params_and_errors(ecr: Any) -> None:
     create(ecr)
     with pytest.raises(ecr.exceptions.PullThroughCacheRuleAlreadyExistsException):

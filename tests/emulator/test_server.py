@@ -73,6 +73,10 @@ def test_server_mode(server_url: str) -> None:
     assert ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix="ecr-public")["isValid"] is False
     http(f"{server_url}/_ecr_ptc/faults", {"action": "clear"})
     assert ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix="ecr-public")["isValid"] is True
+    one = {"action": "validation_result", "is_valid": False, "failure": "401", "prefix": "ecr-public"}
+    http(f"{server_url}/_ecr_ptc/faults", one)
+    assert ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix="ecr-public")["failure"] == "401"
+    http(f"{server_url}/_ecr_ptc/faults", {"action": "clear"})
 
     with pytest.raises(urllib.error.HTTPError) as e:
         http(f"{server_url}/_ecr_ptc/faults", {"action": "explode"})

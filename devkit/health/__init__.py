@@ -1,0 +1,1 @@
+"""./dev health: the health check (src/health/) from a workstation, as a table or JSON."""
