@@ -669,10 +669,10 @@ def test_sam_build_packages_the_handler_and_pinned_sdk(built_function: Path) -> 
         packaged = built_function / "ecr_ptc_contract" / module.name
         assert packaged.is_file(), f"ecr_ptc_contract/{module.name} is not in the build"
         assert packaged.read_bytes() == module.read_bytes(), f"ecr_ptc_contract/{module.name} differs"
-    for package in ("boto3", "botocore", "crhelper", "aws_lambda_powertools"):
+    for package in ("boto3", "botocore", "crhelper", "aws_lambda_powertools", "yaml"):
         assert (built_function / package).is_dir(), f"{package} is not in the build"
     pins = pinned_versions()
-    for name in ("boto3", "botocore", "crhelper", "aws-lambda-powertools"):
+    for name in ("boto3", "botocore", "crhelper", "aws-lambda-powertools", "pyyaml"):
         assert dist_version(built_function, name) == pins[name], f"{name} is not the pinned one"
     init = (built_function / "botocore" / "__init__.py").read_text(encoding="utf-8")
     match = re.search(r"^__version__ = ['\"]([^'\"]+)['\"]", init, re.MULTILINE)
@@ -847,8 +847,10 @@ def test_sam_build_makes_the_health_function_the_same_package(built_function: Pa
 def test_the_health_function_starts_from_its_artifact_with_every_import_compiled(
     built_function: Path,
 ) -> None:
-    """`python -I -B` with only HealthFunction's artifact on sys.path: health.app imports (the
-    Powertools Logger and Metrics, the check, boto3's ECR and CloudFormation clients) and serves
+    """`python -I -S -B` with only HealthFunction's artifact on sys.path (-S: not even the site
+    packages of the interpreter, a venv's included, so a dependency missing from
+    src/requirements.txt fails here, as PyYAML did): health.app imports (the Powertools Logger
+    and Metrics, the check, boto3's ECR and CloudFormation clients) and serves
     one event of its schedule against the emulator (no stack, one rule no stack holds), writes
     its counts as EMF, and every module it imported from the package has its .pyc: src/Makefile's
     NOT_COMPILED leaves out nothing the health function needs at a cold start."""
@@ -872,8 +874,9 @@ def test_the_health_function_starts_from_its_artifact_with_every_import_compiled
             "AWS_SECRET_ACCESS_KEY": "testing",
         }
         python = shutil.which("python3.13") or sys.executable
+        isolated = [python, "-I", "-S", "-B", "-c", HEALTH_CLEAN_INTERPRETER]
         result = subprocess.run(
-            [python, "-I", "-B", "-c", HEALTH_CLEAN_INTERPRETER, str(health), json.dumps(scheduled_event())],
+            [*isolated, str(health), json.dumps(scheduled_event())],
             env=env, capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
     finally:
