@@ -43,6 +43,8 @@ PLACES = {
     "test_distribution.py": "unit",  # but for cfn-lint and the SAM translator (marked tools)
     "test_docs_commands.py": "unit",
     "test_docs_snippets.py": "unit",  # but for cfn-lint on the snippets (marked tools)
+    "test_health_app.py": "unit",  # health.app's wiring, its check stood in for: logs and EMF
+    "test_health_template.py": "unit",
     "test_iam_policies.py": "unit",  # but for cfn-lint and the translated template (marked tools)
     "test_layers.py": "unit",
     "test_layout.py": "unit",

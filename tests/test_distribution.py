@@ -182,11 +182,12 @@ def test_the_translated_template_needs_no_transform_and_reads_code_from_each_reg
     assert "Transform" not in template
     types = {r["Type"] for r in template["Resources"].values()}
     assert not any(t.startswith("AWS::Serverless::") for t in types), types
-    code = template["Resources"]["ProviderFunction"]["Properties"]["Code"]
-    assert code == {
-        "S3Bucket": {"Fn::Sub": "${CodeBucketPrefix}-${AWS::Region}"},
-        "S3Key": {"Ref": "CodeKey"},
-    }
+    for function in ("ProviderFunction", "HealthFunction"):  # one package, src/Makefile's
+        code = template["Resources"][function]["Properties"]["Code"]
+        assert code == {
+            "S3Bucket": {"Fn::Sub": "${CodeBucketPrefix}-${AWS::Region}"},
+            "S3Key": {"Ref": "CodeKey"},
+        }, function
     assert {"CodeBucketPrefix", "CodeKey", "ServiceTokenExportName"} <= set(template["Parameters"])
     assert SAR not in template.get("Metadata", {}), "SAR metadata names local files"
     # It works in every Region: the Region the translator ran with is nowhere in it.

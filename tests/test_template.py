@@ -36,6 +36,7 @@ PULL_SIDE_EXAMPLES = [
 NOT_UPSTREAM_EXAMPLES = {"sar-consumer", "stackset-standard-rules", *(p.stem for p in PULL_SIDE_EXAMPLES)}
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.yaml") if p.stem not in NOT_UPSTREAM_EXAMPLES)
 FUNCTION = "ProviderFunction"
+HEALTH_FUNCTION = "HealthFunction"  # the scheduled read-only health check (issue 20)
 SERVICE_NAME = "pullthroughcache.ecr.amazonaws.com"
 
 # ---------------------------------------------------------------------------------------
@@ -171,16 +172,26 @@ class Statement:
     body: dict[str, Any]
 
 
-def role_statements(template: dict[str, Any]) -> list[Statement]:
-    """Every statement that can reach the provider's execution role."""
+def role_statements(template: dict[str, Any], role: str = "ProviderRole") -> list[Statement]:
+    """Every statement that can reach the execution role `role` (ProviderRole: the provider's;
+    HealthRole: the health function's, tests/test_health_template.py). A policy resource that
+    names no role of the template, or names it otherwise than by Ref, is counted for every role,
+    so that it fails both allowed lists."""
     statements: list[Statement] = []
-    for name, role in resources_of_type(template, "AWS::IAM::Role").items():
-        for policy in role["Properties"].get("Policies", []):
+    for name, resource in resources_of_type(template, "AWS::IAM::Role").items():
+        if name != role:
+            continue
+        for policy in resource["Properties"].get("Policies", []):
             for statement in as_list(policy["PolicyDocument"]["Statement"]):
                 statements.append(Statement(f"{name}/{policy['PolicyName']}", statement))
     for kind in ("AWS::IAM::Policy", "AWS::IAM::RolePolicy", "AWS::IAM::ManagedPolicy"):
         for name, policy in resources_of_type(template, kind).items():
-            for statement in as_list(policy["Properties"]["PolicyDocument"]["Statement"]):
+            properties = policy["Properties"]
+            attached = as_list(properties.get("Roles", [])) + as_list(properties.get("RoleName", []))
+            elsewhere = all(isinstance(r, dict) and "Ref" in r for r in attached)
+            if attached and elsewhere and {"Ref": role} not in attached:
+                continue
+            for statement in as_list(properties["PolicyDocument"]["Statement"]):
                 statements.append(Statement(name, statement))
     return statements
 
@@ -254,28 +265,36 @@ def test_role_is_the_only_identity_and_has_nothing_attached(template: dict[str, 
     assert props.get("Role") == {"Fn::GetAtt": ["ProviderRole", "Arn"]}
     for key in ("Policies", "Events", "FunctionUrlConfig", "PermissionsBoundary"):
         assert key not in props, f"{FUNCTION} must not declare {key}"
+    # the provider's role, and the health function's (tests/test_health_template.py checks it)
     roles = resources_of_type(template, "AWS::IAM::Role")
-    assert list(roles) == ["ProviderRole"]
-    role = roles["ProviderRole"]["Properties"]
-    assert "ManagedPolicyArns" not in role, "managed policies would bypass the allowed list"
-    trust = as_list(role["AssumeRolePolicyDocument"]["Statement"])
-    assert trust == [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ]
+    assert sorted(roles) == ["HealthRole", "ProviderRole"]
+    for name, resource in roles.items():
+        role = resource["Properties"]
+        assert "ManagedPolicyArns" not in role, f"{name}: managed policies would bypass the allowed list"
+        trust = as_list(role["AssumeRolePolicyDocument"]["Statement"])
+        assert trust == [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ], name
     policies = resources_of_type(template, "AWS::IAM::Policy")
     for name, policy in policies.items():
-        assert policy["Properties"]["Roles"] == [{"Ref": "ProviderRole"}], name
+        assert policy["Properties"]["Roles"] in ([{"Ref": "ProviderRole"}], [{"Ref": "HealthRole"}]), name
         assert "Users" not in policy["Properties"] and "Groups" not in policy["Properties"]
+    assert not resources_of_type(template, "AWS::IAM::RolePolicy")
+    assert not resources_of_type(template, "AWS::IAM::ManagedPolicy")
 
 
 def test_only_cloudformation_in_this_account_is_granted_invoke(template: dict[str, Any]) -> None:
-    permissions = resources_of_type(template, "AWS::Lambda::Permission")
+    permissions = [
+        resource
+        for resource in resources_of_type(template, "AWS::Lambda::Permission").values()
+        if resource["Properties"]["FunctionName"] != {"Fn::GetAtt": [HEALTH_FUNCTION, "Arn"]}
+    ]  # the health function's one (its schedule's) is tests/test_health_template.py's
     assert len(permissions) == 1, "exactly one resource-policy statement on the function"
-    (permission,) = permissions.values()
+    (permission,) = permissions
     assert permission["Properties"] == {
         "Action": "lambda:InvokeFunction",
         "FunctionName": {"Fn::GetAtt": [FUNCTION, "Arn"]},
@@ -329,7 +348,11 @@ def test_log_levels_agree_between_powertools_and_lambda(template: dict[str, Any]
 
 def test_log_group_is_the_functions_and_has_retention(template: dict[str, Any]) -> None:
     groups = resources_of_type(template, "AWS::Logs::LogGroup")
-    assert list(groups) == ["ProviderLogGroup"]
+    assert sorted(groups) == ["HealthLogGroup", "ProviderLogGroup"]
+    assert groups["HealthLogGroup"]["Properties"] == {
+        "LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{HEALTH_FUNCTION}}}"},
+        "RetentionInDays": {"Ref": "LogRetentionInDays"},
+    }
     props = groups["ProviderLogGroup"]["Properties"]
     assert props["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{{FUNCTION}}}"}
     assert props["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
@@ -488,6 +511,11 @@ CHECKOV_SUPPRESSED = {
     ("CKV_AWS_117", f"AWS::Serverless::Function.{FUNCTION}"),
     ("CKV_AWS_173", f"AWS::Serverless::Function.{FUNCTION}"),
     ("CKV_AWS_158", "AWS::Logs::LogGroup.ProviderLogGroup"),
+    ("CKV_AWS_115", f"AWS::Serverless::Function.{HEALTH_FUNCTION}"),
+    ("CKV_AWS_116", f"AWS::Serverless::Function.{HEALTH_FUNCTION}"),
+    ("CKV_AWS_117", f"AWS::Serverless::Function.{HEALTH_FUNCTION}"),
+    ("CKV_AWS_173", f"AWS::Serverless::Function.{HEALTH_FUNCTION}"),
+    ("CKV_AWS_158", "AWS::Logs::LogGroup.HealthLogGroup"),
 }
 
 
@@ -641,10 +669,10 @@ def test_sam_build_packages_the_handler_and_pinned_sdk(built_function: Path) -> 
         packaged = built_function / "ecr_ptc_contract" / module.name
         assert packaged.is_file(), f"ecr_ptc_contract/{module.name} is not in the build"
         assert packaged.read_bytes() == module.read_bytes(), f"ecr_ptc_contract/{module.name} differs"
-    for package in ("boto3", "botocore", "crhelper", "aws_lambda_powertools"):
+    for package in ("boto3", "botocore", "crhelper", "aws_lambda_powertools", "yaml"):
         assert (built_function / package).is_dir(), f"{package} is not in the build"
     pins = pinned_versions()
-    for name in ("boto3", "botocore", "crhelper", "aws-lambda-powertools"):
+    for name in ("boto3", "botocore", "crhelper", "aws-lambda-powertools", "pyyaml"):
         assert dist_version(built_function, name) == pins[name], f"{name} is not the pinned one"
     init = (built_function / "botocore" / "__init__.py").read_text(encoding="utf-8")
     match = re.search(r"^__version__ = ['\"]([^'\"]+)['\"]", init, re.MULTILINE)
@@ -776,6 +804,93 @@ def test_the_built_artifact_answers_every_request_type_in_a_clean_interpreter(bu
     assert report["uncompiled"] == [], f"imported without a .pyc: {report['uncompiled']}"
 
 
+# The health function's start in a clean interpreter: health.app imported from its own artifact
+# alone, one scheduled run of the real check, and the modules it imported from the package
+# without a .pyc beside them.
+HEALTH_CLEAN_INTERPRETER = """
+import importlib.util, json, os, sys
+package = sys.argv[1]
+sys.path.insert(0, package)
+import botocore
+from health.app import lambda_handler
+class Context:
+    function_name = 'health'; memory_limit_in_mb = 256; aws_request_id = 'r'
+    invoked_function_arn = 'arn:aws:lambda:us-east-1:123456789012:function:health'
+    def get_remaining_time_in_millis(self): return 60000
+result = lambda_handler(json.loads(sys.argv[2]), Context())
+uncompiled = sorted(
+    name for name, module in list(sys.modules.items())
+    if (getattr(module, '__file__', None) or '').startswith(package + os.sep)
+    and module.__file__.endswith('.py')
+    and not os.path.exists(importlib.util.cache_from_source(module.__file__))
+)
+print(json.dumps({'botocore': botocore.__file__, 'result': result, 'uncompiled': uncompiled}))
+"""
+
+
+@pytest.mark.tools
+def test_sam_build_makes_the_health_function_the_same_package(built_function: Path) -> None:
+    """HealthFunction is built by the same recipe (src/Makefile) into its own artifact: the
+    provider's package, health/ included, so either function's code runs from either."""
+    health = built_function.parent / HEALTH_FUNCTION
+    for artifact in (built_function, health):
+        packaged, source = artifact / "health" / "app.py", ROOT / "src" / "health" / "app.py"
+        assert packaged.read_bytes() == source.read_bytes()
+        assert (artifact / "health" / "__pycache__" / "app.cpython-313.pyc").is_file()
+        assert (artifact / "handler" / "app.py").is_file()
+        assert (artifact / "aws_lambda_powertools" / "metrics").is_dir()
+    assert sorted(p.name for p in health.iterdir()) == sorted(p.name for p in built_function.iterdir())
+    assert dist_version(health, "aws-lambda-powertools") == pinned_versions()["aws-lambda-powertools"]
+
+
+@pytest.mark.tools
+def test_the_health_function_starts_from_its_artifact_with_every_import_compiled(
+    built_function: Path,
+) -> None:
+    """`python -I -S -B` with only HealthFunction's artifact on sys.path (-S: not even the site
+    packages of the interpreter, a venv's included, so a dependency missing from
+    src/requirements.txt fails here, as PyYAML did): health.app imports (the Powertools Logger
+    and Metrics, the check, boto3's ECR and CloudFormation clients) and serves
+    one event of its schedule against the emulator (no stack, one rule no stack holds), writes
+    its counts as EMF, and every module it imported from the package has its .pyc: src/Makefile's
+    NOT_COMPILED leaves out nothing the health function needs at a cold start."""
+    import boto3
+
+    from devkit.aws_lambda.scheduled import scheduled_event
+    from ecr_ptc_emulator import server
+
+    health = built_function.parent / HEALTH_FUNCTION
+    emulator, endpoint = server.start()
+    try:
+        boto3.client("ecr", endpoint_url=endpoint).create_pull_through_cache_rule(
+            ecrRepositoryPrefix="stray", upstreamRegistryUrl="public.ecr.aws"
+        )
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        }
+        python = shutil.which("python3.13") or sys.executable
+        isolated = [python, "-I", "-S", "-B", "-c", HEALTH_CLEAN_INTERPRETER]
+        result = subprocess.run(
+            [*isolated, str(health), json.dumps(scheduled_event())],
+            env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    finally:
+        emulator.stop()
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["botocore"].startswith(str(health))  # the artifact's botocore, not the venv's
+    assert report["result"]["counts"]["UNMANAGED"] == 1 and report["result"]["not_healthy"] == 0
+    assert report["uncompiled"] == [], f"imported without a .pyc: {report['uncompiled']}"
+    (emf,) = [json.loads(line) for line in result.stdout.splitlines() if '"_aws"' in line]
+    assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ECRPullThroughCache"
+    assert emf["RulesUnmanaged"] == [1.0] and emf["RulesNotHealthy"] == [0.0]
+
+
 @pytest.mark.tools
 def test_the_package_ships_bytecode_python_need_not_compile_at_cold_start(built_function: Path) -> None:
     """Lambda cannot write __pycache__ into /var/task: without .pyc in the package every cold
@@ -811,9 +926,10 @@ def kept_services() -> list[str]:
 
 
 def services_the_handler_calls() -> set[str]:
-    """Every service name given to a client(...) call anywhere in src/handler."""
+    """Every service name given to a client(...) call anywhere in src/handler or src/health (the
+    health function's package is the provider's: src/Makefile builds both the same)."""
     found: set[str] = set()
-    for path in (ROOT / "src" / "handler").rglob("*.py"):
+    for path in [*(ROOT / "src" / "handler").rglob("*.py"), *(ROOT / "src" / "health").rglob("*.py")]:
         text = path.read_text(encoding="utf-8")
         found |= set(re.findall(r"""\bclient\(\s*(?:service_name\s*=\s*)?["']([a-z0-9-]+)["']""", text))
     return found

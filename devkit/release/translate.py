@@ -3,8 +3,9 @@
 Service-managed StackSets refuse templates with a transform (they cannot acknowledge
 CAPABILITY_AUTO_EXPAND), so this runs AWS's own SAM translator (aws-sam-translator, pinned in
 requirements-tools.txt) offline on the real template and writes plain CloudFormation JSON.
-The function's code cannot be a local path there: it is read from a bucket in each Region,
-`<CodeBucketPrefix>-<Region>`, under `CodeKey` (docs/rollout.md shows how to upload it).
+The functions' code cannot be a local path there: it is read from a bucket in each Region,
+`<CodeBucketPrefix>-<Region>`, under `CodeKey` (docs/rollout.md shows how to upload it). Both
+functions (the provider and its health check) run the one package src/Makefile builds.
 The SAR metadata (local LicenseUrl/ReadmeUrl paths) is dropped; everything else is what
 `sam deploy` would create. Runs in .venv-tools, where the translator lives.
 """
@@ -23,6 +24,7 @@ from devkit.cloudformation import templates
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTION = "ProviderFunction"
+FUNCTIONS = (FUNCTION, "HealthFunction")  # one package (src/Makefile), so one CodeKey for both
 PLACEHOLDER = "s3://code-bucket-set-below/code-key-set-below.zip"
 
 CODE_PARAMETERS: dict[str, dict[str, Any]] = {
@@ -58,16 +60,18 @@ def translate(sam_template: dict[str, Any]) -> dict[str, Any]:
     # on it (tests/test_distribution.py checks that no Region name is left in it).
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     source = copy.deepcopy(sam_template)
-    source["Resources"][FUNCTION]["Properties"]["CodeUri"] = PLACEHOLDER
+    for name in FUNCTIONS:
+        source["Resources"][name]["Properties"]["CodeUri"] = PLACEHOLDER
     source.get("Metadata", {}).pop("AWS::ServerlessRepo::Application", None)
     output: dict[str, Any] = transform(source, {}, _NoManagedPolicies())
-    function = output["Resources"][FUNCTION]
-    if function["Type"] != "AWS::Lambda::Function":
-        raise RuntimeError(f"{FUNCTION} translated to {function['Type']}, not AWS::Lambda::Function")
-    function["Properties"]["Code"] = {
-        "S3Bucket": {"Fn::Sub": "${CodeBucketPrefix}-${AWS::Region}"},
-        "S3Key": {"Ref": "CodeKey"},
-    }
+    for name in FUNCTIONS:
+        function = output["Resources"][name]
+        if function["Type"] != "AWS::Lambda::Function":
+            raise RuntimeError(f"{name} translated to {function['Type']}, not AWS::Lambda::Function")
+        function["Properties"]["Code"] = {
+            "S3Bucket": {"Fn::Sub": "${CodeBucketPrefix}-${AWS::Region}"},
+            "S3Key": {"Ref": "CodeKey"},
+        }
     output["Parameters"] = {**CODE_PARAMETERS, **output.get("Parameters", {})}
     interface = output.get("Metadata", {}).get("AWS::CloudFormation::Interface")
     if interface is not None:
