@@ -67,7 +67,7 @@ class Demo:
     def logs(self) -> None:
         """The provider's log lines written since the last step (MiniStack's Lambda collects a
         worker's output before the stack operation goes on, so they are all there)."""
-        lines = self.ms.provider_logs(self.function_name)
+        lines = self.ms.function_logs(self.function_name)
         for line in lines[self.logs_shown :]:
             print(f"      log | {line}")
         self.logs_shown = len(lines)
