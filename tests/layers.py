@@ -82,7 +82,7 @@ PLACES = {
     # MiniStack's CloudFormation and Lambda, the provider deployed by sam (.venv-ministack)
     "ministack/": "stacks",
     "test_local.py": "stacks",  # ./dev local: its own MiniStack, started once for the file
-    "test_health_on_ministack.py": "stacks",  # ./dev health against its own MiniStack
+    "test_health_on_ministack.py": "stacks",  # ./dev health, the deployed HealthFunction
     # the AWS CDK (.venv-cdk, node)
     "cdk/": "tools",
     # the lifecycle simulator's scenarios

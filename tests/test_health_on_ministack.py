@@ -3,7 +3,10 @@ stacks (quay and ghcr from examples/, and k8s as a nested stack of a 'platform' 
 lists nested stacks too), then a rule deleted by hand, a credential changed by hand, a rule failing
 validation (the emulator's fault for one prefix) and a rule no stack holds. The real command,
 run as a user runs it (its own process, the endpoints in the environment), must report exactly
-those; a stack update then repairs the missing and the drifted rules.
+those, and so must the provider stack's HealthFunction, deployed by sam and invoked on
+MiniStack's Lambda as its schedule invokes it: one log line per rule, a summary line and the
+metrics in the embedded metric format, read back from MiniStack's CloudWatch Logs. A stack update
+then repairs the missing and the drifted rules, and both report them HEALTHY.
 
 MiniStack's departure: Ref of an AWS::SecretsManager::Secret gives its name, not its ARN, so
 examples/docker-hub.yaml fails there; the credential comes in as the ghcr example's
@@ -20,8 +23,10 @@ from typing import Any
 
 import pytest
 
+from devkit.aws_lambda.scheduled import scheduled_event
 from devkit.cloudformation import templates
-from devkit.cloudformation.ministack import ACCOUNT, REGION, MiniStack
+from devkit.cloudformation.ministack import ACCOUNT, PROVIDER_STACK, REGION, MiniStack
+from health.app import METRICS, NAMESPACE, NOT_HEALTHY, NOT_HEALTHY_METRIC
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET_VALUE = {"username": "user", "accessToken": "token"}
@@ -56,6 +61,61 @@ def states(ms: MiniStack) -> tuple[int, dict[str, dict[str, Any]]]:
     assert result.returncode in (0, 1), result.stdout + result.stderr
     report = json.loads(result.stdout)
     return result.returncode, {r["prefix"]: r for r in report["rules"]}
+
+
+def function_reports(
+    ms: MiniStack, function_name: str, found: dict[str, dict[str, Any]]
+) -> tuple[dict[str, int], dict[str, dict[str, Any]], dict[str, Any]]:
+    """Invoke the deployed health function as its schedule does (EventBridge's scheduled event,
+    synchronously) and read its log lines of that run: one `rule` line per rule, each the report
+    entry ./dev health gave (`found`, by prefix; Powertools leaves out the None fields), one
+    `summary` line agreeing with the function's answer, one record in the embedded metric format
+    in the namespace NAMESPACE. Returns the counts, the rule lines by prefix and the EMF record."""
+    answer, lines = ms.invoke(function_name, scheduled_event())
+    logged = [json.loads(line) for line in lines if line.startswith("{")]
+    rules = [line for line in logged if line.get("message") == "rule"]
+    by_prefix = {line["prefix"]: line for line in rules}
+    assert len(by_prefix) == len(rules) == len(found), rules
+    for prefix, rule in found.items():
+        given = {k: v for k, v in rule.items() if v is not None}
+        assert {k: by_prefix[prefix].get(k) for k in rule} == {**rule, **given}, prefix
+        assert by_prefix[prefix]["function_name"] == function_name
+    (summary,) = [line for line in logged if line.get("message") == "summary"]
+    assert (summary["counts"], summary["not_healthy"]) == (answer["counts"], answer["not_healthy"])
+    assert summary["rules"] == len(found)
+    assert answer["not_healthy"] == sum(answer["counts"][s] for s in NOT_HEALTHY)
+    (record,) = [line for line in logged if "_aws" in line]
+    assert [d["Namespace"] for d in record["_aws"]["CloudWatchMetrics"]] == [NAMESPACE]
+    return answer["counts"], by_prefix, record
+
+
+def the_function_reports_what_was_done_by_hand(ms: MiniStack, found: dict[str, dict[str, Any]]) -> str:
+    """After break_by_hand: its worker's ECR client reaches the emulator (AWS_ENDPOINT_URL_ECR,
+    inherited from MiniStack) and only reads, its CloudFormation client finds the stacks on
+    MiniStack, and its lines and metrics count one MISSING, DRIFTED, INVALID and UNMANAGED.
+    Returns the function's name (the provider stack's HealthFunctionName output)."""
+    health_function = ms.outputs(PROVIDER_STACK)["HealthFunctionName"]
+    reads = {"DescribePullThroughCacheRules", "ValidatePullThroughCacheRule"}
+    calls_before = len(ms.ecr_calls())
+    counts, by_function, record = function_reports(ms, health_function, found)
+    function_calls = [op for op, _ in ms.ecr_calls()[calls_before:]]
+    assert "DescribePullThroughCacheRules" in function_calls and set(function_calls) <= reads
+    assert counts == {"HEALTHY": 0, "MISSING": 1, "INVALID": 1, "DRIFTED": 1, "UNMANAGED": 1}
+    assert "stack" not in by_function["by-hand"] and "logical_id" not in by_function["by-hand"]
+    levels = {p: r["level"] for p, r in by_function.items()}
+    assert levels == {"quay": "WARNING", "ghcr": "WARNING", "k8s": "WARNING", "by-hand": "INFO"}
+    named = [m["Name"] for m in record["_aws"]["CloudWatchMetrics"][0]["Metrics"]]
+    assert sorted(named) == sorted([*METRICS.values(), NOT_HEALTHY_METRIC])
+    assert {name: record[name] for name in named} == {
+        "RulesHealthy": [0.0],
+        "RulesMissing": [1.0],
+        "RulesInvalid": [1.0],
+        "RulesDrifted": [1.0],
+        "RulesUnmanaged": [1.0],
+        "RulesNotHealthy": [3.0],
+    }
+    print(json.dumps(by_function["ghcr"]), "\n", json.dumps(record))  # for the record (pytest -s)
+    return health_function
 
 
 def nested_platform(ms: MiniStack) -> dict[str, Any]:
@@ -134,6 +194,9 @@ def test_health_reports_what_was_done_by_hand_and_an_update_repairs_it(
         reads = {"DescribePullThroughCacheRules", "ValidatePullThroughCacheRule"}
         assert {op for op, _ in ms.ecr_calls()[calls_before:]} <= reads  # the check wrote nothing
 
+        # The deployed HealthFunction, invoked as the schedule would, finds the same.
+        health_function = the_function_reports_what_was_done_by_hand(ms, found)
+
         shown = health(ms)
         assert shown.returncode == 1, shown.stderr
         print(shown.stdout)  # the table, for the record (pytest -s)
@@ -154,6 +217,10 @@ def test_health_reports_what_was_done_by_hand_and_an_update_repairs_it(
             "k8s": "INVALID",
             "by-hand": "UNMANAGED",
         }
+        counts, _, record = function_reports(ms, health_function, found)  # its next run, after the update
+        assert counts == {"HEALTHY": 2, "MISSING": 0, "INVALID": 1, "DRIFTED": 0, "UNMANAGED": 1}
+        repaired = ("RulesHealthy", "RulesMissing", "RulesDrifted", "RulesNotHealthy")
+        assert [record[m] for m in repaired] == [[2.0], [0.0], [0.0], [1.0]]
         ms.ecr_fault("clear")
         ms.delete_rule("by-hand")
         code, found = states(ms)

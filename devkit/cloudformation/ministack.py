@@ -412,8 +412,9 @@ class MiniStack:
         lines = [json.loads(line) for line in complete.splitlines() if line.strip()]
         return lines, offset + len(complete)
 
-    def provider_logs(self, function_name: str, since: float = 0.0) -> list[str]:
-        """The provider's log lines in MiniStack's CloudWatch Logs (/aws/lambda/<name>)."""
+    def function_logs(self, function_name: str, since: float = 0.0) -> list[str]:
+        """A function's log lines in MiniStack's CloudWatch Logs (/aws/lambda/<name>): the
+        provider's, the health function's, any function's, oldest first."""
         logs = self.client("logs")
         group = f"/aws/lambda/{function_name}"
         lines: list[str] = []
@@ -429,6 +430,20 @@ class MiniStack:
             if e.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                 return lines
             raise
+
+    def invoke(self, function_name: str, event: Mapping[str, Any]) -> tuple[Any, list[str]]:
+        """Invoke a deployed function synchronously (RequestResponse) with `event`; return its
+        answer and the log lines it wrote in this invocation (MiniStack's Lambda has written a
+        worker's output to the log group by the time the invocation answers). A function error
+        raises, with the function's own error."""
+        before = len(self.function_logs(function_name))
+        answer = self.client("lambda").invoke(
+            FunctionName=function_name, Payload=json.dumps(dict(event)).encode()
+        )
+        payload = answer["Payload"].read()
+        if answer.get("FunctionError"):
+            raise MiniStackError(f"{function_name} failed: {payload.decode(errors='replace')}")
+        return json.loads(payload or b"null"), self.function_logs(function_name)[before:]
 
     # ---- stack operations -----------------------------------------------------------------
 

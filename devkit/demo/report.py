@@ -14,12 +14,15 @@ rules the registry holds after it.
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Collection
 from typing import Any
 
 from devkit.cloudformation import templates
 from devkit.cloudformation.ministack import Operation
+from devkit.health.table import table
+from health.report import Drift, Report, RuleReport, State
 
 WIDTH = 100
 
@@ -60,6 +63,36 @@ def rules(held: dict[str, dict[str, Any]], hand_made: Collection[str] = ()) -> N
         secret = f", secret {credential.rsplit(':', 1)[-1]}" if credential else ""
         owner = "  <- made by hand, owned by no stack" if prefix in hand_made else ""
         print(f"    {label:<10} {prefix} -> {rule['upstreamRegistryUrl']}{secret}{owner}")
+
+
+def health(lines: list[str]) -> None:
+    """One run of the health function, from the log lines it wrote: its `rule` lines as the table
+    `./dev health` prints (each detail cut to its first clause, a drift to its fields), the
+    summary, then the counts of its embedded-metric-format record."""
+    logged = [json.loads(line) for line in lines if line.startswith("{")]
+    rules = tuple(_rule(line) for line in logged if line.get("message") == "rule")
+    for n, line in enumerate(table(Report(rules)).splitlines()):
+        label = "health:" if n == 0 else ""
+        print(f"    {label:<10} {line}")
+    for record in (line for line in logged if "_aws" in line):
+        for directive in record["_aws"]["CloudWatchMetrics"]:
+            names = [metric["Name"] for metric in directive["Metrics"]]
+            counts = ", ".join(f"{name} {sum(record[name]):.0f}" for name in names)
+            print(f"    metrics:   {counts} (EMF, namespace {directive['Namespace']})")
+
+
+def _rule(line: dict[str, Any]) -> RuleReport:
+    drifted = tuple(Drift(d["field"], d["held"], d["asked"]) for d in line["drifted"])
+    short = [f"{d.field}: ECR holds {_last(d.held)}, the stack asks {_last(d.asked)}" for d in drifted]
+    detail = "; ".join(short) if short else str(line["detail"]).split(": ", 1)[0]
+    return RuleReport(
+        line.get("stack"), line.get("logical_id"), line["prefix"], State(line["state"]), drifted, (), detail
+    )
+
+
+def _last(value: str | None) -> str:
+    """An ARN's last part (a secret's name and suffix), or '(none)'."""
+    return value.rsplit(":", 1)[-1] if value else "(none)"
 
 
 def wrap(text: str, indent: int) -> str:

@@ -4,22 +4,26 @@ Starts MiniStack (CloudFormation, Lambda, S3, IAM, Secrets Manager) and the proj
 emulator on 127.0.0.1, deploys the provider from template.yaml with the real `sam build` and
 `sam deploy`, then deploys consumer stacks from examples/ that import its ServiceToken: creates
 rules, rotates a credential in place, changes the upstream under the same prefix, changes the
-prefix (a replacement, then the old rule's cleanup), makes an update fail and roll back, and
-deletes the stacks. Prints, for each stack operation, the stack's status, its events with the
-provider's Reason, the requests the provider received, the ECR calls they made, the outputs
-(each with the expression it comes from) and the rules the registry holds, as
-devkit/demo/report.py prints them (so does ./dev local). Stops everything it started.
+prefix (a replacement, then the old rule's cleanup), makes an update fail and roll back, breaks
+two rules by hand for the provider stack's health function to find (invoked as its schedule
+invokes it) and an update to put back, and deletes the stacks. Prints, for each stack
+operation, the stack's status, its events with the provider's Reason, the requests the provider
+received, the ECR calls they made, the outputs (each with the expression it comes from) and the
+rules the registry holds, as devkit/demo/report.py prints them (so does ./dev local), and the
+health function's report. Stops everything it started.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
+from devkit.aws_lambda.scheduled import scheduled_event
 from devkit.cloudformation import templates
 from devkit.cloudformation.ministack import PROVIDER_STACK, MiniStack, MiniStackError, Operation
 from devkit.demo import report
@@ -34,6 +38,7 @@ class Demo:
         self.show_logs = show_logs
         self.step = 0
         self.function_name = ""
+        self.health_function = ""  # the provider stack's HealthFunctionName
         self.logs_shown = 0  # the provider's log lines printed so far (its log group only grows)
 
     def header(self, title: str, command: str) -> None:
@@ -67,10 +72,19 @@ class Demo:
     def logs(self) -> None:
         """The provider's log lines written since the last step (MiniStack's Lambda collects a
         worker's output before the stack operation goes on, so they are all there)."""
-        lines = self.ms.provider_logs(self.function_name)
+        lines = self.ms.function_logs(self.function_name)
         for line in lines[self.logs_shown :]:
             print(f"      log | {line}")
         self.logs_shown = len(lines)
+
+    def health(self) -> None:
+        """Invoke the health function as its schedule does and print its report from its log."""
+        print(
+            f"    $ aws lambda invoke --function-name {self.health_function} "
+            "--payload '<the Scheduled Event EventBridge sends>' out.json"
+        )
+        _, lines = self.ms.invoke(self.health_function, scheduled_event())
+        report.health(lines)
 
 
 def main() -> None:
@@ -101,6 +115,7 @@ def run(demo: Demo) -> None:
     provider = ms.deploy_provider()
     demo.show(provider, None)
     demo.function_name = provider.outputs["FunctionName"]
+    demo.health_function = provider.outputs["HealthFunctionName"]
     print(f"    export:    {PROVIDER_STACK}-ServiceToken = {provider.outputs['ServiceToken']}")
 
     demo.header(
@@ -162,6 +177,7 @@ def run(demo: Demo) -> None:
         k8s,
         lambda: ms.update_stack("k8s-cache", k8s, {"EcrRepositoryPrefix": HAND_MADE}),
     )
+    health_check(demo, {"k8s-cache": (k8s, {}), "azure-cache": (azure, params)}, first)
     for stack, template in (("k8s-cache", k8s), ("azure-cache", azure)):
         demo.operation(
             f"Delete {stack}",
@@ -171,6 +187,39 @@ def run(demo: Demo) -> None:
         )
     print(f"\nRules left in the registry: {', '.join(sorted(ms.ecr_rules())) or '(none)'}")
     print(f"(only '{HAND_MADE}', made by hand: the provider deletes the rules its stacks made, nothing else)")
+
+
+def health_check(demo: Demo, stacks: dict[str, tuple[dict[str, Any], dict[str, str]]], first: str) -> None:
+    """Delete k8s-cache's rule and put azure-cache's back on its first credential, by hand; the
+    health function finds both, an update of each stack (a property ECR does not hold: the
+    provider's Update reads the rule and puts it back) repairs them, the next run says so."""
+    ms = demo.ms
+    demo.header(
+        "Health check: a rule deleted and another changed by hand, found by the health function, repaired",
+        "aws ecr delete-pull-through-cache-rule --ecr-repository-prefix k8s",
+    )
+    print(
+        "    $ aws ecr update-pull-through-cache-rule --ecr-repository-prefix azure-eu "
+        "--credential-arn <azure-2025's ARN>"
+    )
+    ms.delete_rule("k8s")
+    ms.ecr().update_pull_through_cache_rule(ecrRepositoryPrefix="azure-eu", credentialArn=first)
+    demo.health()
+    print("    $ aws cloudformation deploy --stack-name k8s-cache ...; ... --stack-name azure-cache ...")
+    print("      (each template with ServiceTimeout: 60 added to the rule: an update it receives)")
+    ops = {}
+    for stack, (template, parameters) in stacks.items():
+        longer = copy.deepcopy(template)
+        longer["Resources"]["PullThroughCacheRule"]["Properties"]["ServiceTimeout"] = "60"
+        ops[stack] = ms.update_stack(stack, longer, parameters)
+    print(f"    status:    {', '.join(f'{stack} {op.status}' for stack, op in ops.items())}")
+    for n, request in enumerate(r for op in ops.values() for r in op.requests):
+        print(f"    {'provider:' if n == 0 else '':<10} {request.summary()}")
+    for n, (stack, op) in enumerate(ops.items()):
+        print(f"    {'ECR calls:' if n == 0 else '':<10} {stack}: {', '.join(op.ecr_operations())}")
+    demo.health()
+    if demo.show_logs:
+        demo.logs()
 
 
 if __name__ == "__main__":

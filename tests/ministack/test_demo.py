@@ -69,6 +69,10 @@ def test_the_demo_deploys_real_stacks_and_shows_each_operation() -> None:
     failed = by_kind["An update that fails"]
     assert "UPDATE_ROLLBACK_COMPLETE" in failed
     assert "Reason: EcrRepositoryPrefix 'team-quay'" in failed
+    assert_the_health_step(by_kind["Health check"])
+    assert titles.index(next(t for t in titles if t.startswith("Health check"))) < titles.index(
+        "Delete k8s-cache"
+    )
     assert "Rules left in the registry: team-quay\n" in out
     # --logs: each step holds exactly its own requests' decision lines (after its header)
     for title, body in found.items():
@@ -77,6 +81,35 @@ def test_the_demo_deploys_real_stacks_and_shows_each_operation() -> None:
     assert sum(body.count('"message":"decision"') for body in found.values()) >= 10
     assert "X-Amz-Signature" not in out + result.stderr
     assert "/_ministack/cfn-response/" not in out + result.stderr
+
+
+def assert_the_health_step(check: str) -> None:
+    """The health step: a rule deleted and another changed by hand, the deployed health function
+    invoked as its schedule would, the stacks' update that puts both back, the function's next run."""
+    assert "$ aws ecr delete-pull-through-cache-rule --ecr-repository-prefix k8s" in check
+    assert "$ aws lambda invoke --function-name ecr-ptc-provider-HealthFunction-" in check
+    found, repair = check.split("$ aws cloudformation deploy", 1)
+    repaired = repair.split("$ aws lambda invoke", 1)[1]
+    assert re.search(r"health: +STACK +RESOURCE +PREFIX +STATE +DETAIL\n", found)
+    drifted = r"azure-cache +PullThroughCacheRule +azure-eu +DRIFTED +CredentialArn: ECR holds "
+    assert re.search(
+        drifted + r"ecr-pullthroughcache/azure-2025-\w+, the stack asks ecr-pullthroughcache/azure-2026-",
+        found,
+    )
+    assert re.search(r"k8s-cache +PullThroughCacheRule +k8s +MISSING +ECR has no rule under 'k8s'\n", found)
+    assert re.search(r"- +- +team-quay +UNMANAGED +no stack holds this rule \(upstream quay.io\)\n", found)
+    assert "3 rules: 1 MISSING, 1 DRIFTED, 1 UNMANAGED\n" in found
+    counted = (
+        "RulesHealthy 0, RulesMissing 1, RulesInvalid 0, RulesDrifted 1, RulesUnmanaged 1, RulesNotHealthy 2"
+    )
+    assert f"metrics:   {counted} (EMF, namespace ECRPullThroughCache)" in found
+    assert "Update PullThroughCacheRule k8s -> SUCCESS k8s" in repair
+    assert "Update PullThroughCacheRule azure-eu -> SUCCESS azure-eu" in repair
+    assert "CreatePullThroughCacheRule" in repair and "UpdatePullThroughCacheRule" in repair
+    assert re.search(r"azure-cache +PullThroughCacheRule +azure-eu +HEALTHY", repaired)
+    assert re.search(r"k8s-cache +PullThroughCacheRule +k8s +HEALTHY", repaired)
+    assert "3 rules: 2 HEALTHY, 1 UNMANAGED\n" in repaired
+    assert "RulesMissing 0, RulesInvalid 0, RulesDrifted 0, RulesUnmanaged 1, RulesNotHealthy 0" in repaired
 
 
 def test_stop_ends_every_process_it_started_workers_included() -> None:

@@ -168,7 +168,7 @@ def test_the_lambda_report_lines_are_plain_text(stacks: Stacks) -> None:
     """Lambda with LoggingConfig LogFormat JSON (template.yaml) writes its START / END / REPORT
     records as JSON. MiniStack writes them as plain text beside the provider's JSON lines."""
     stacks.create(stacks.name("k8s-logs"), templates.example("k8s"), {"EcrRepositoryPrefix": "k8s-logs"})
-    lines = stacks.ms.provider_logs(stacks.ms.provider_function_name())
+    lines = stacks.ms.function_logs(stacks.ms.provider_function_name())
     assert [line for line in lines if line.startswith("START RequestId: ")]
     assert [line for line in lines if line.startswith("REPORT RequestId: ")]
     assert [line for line in lines if line.startswith('{"level":"INFO"')]

@@ -117,7 +117,7 @@ class Provider:
     def decision(self, request_id: str) -> dict[str, Any]:
         """The decision line the provider logged for this request (MiniStack's CloudWatch Logs)."""
         name = self.ms.provider_function_name(UPGRADE_STACK)
-        for line in self.ms.provider_logs(name):
+        for line in self.ms.function_logs(name):
             if not line.startswith("{"):
                 continue  # START / END / REPORT (test_departures.py)
             record = json.loads(line)
