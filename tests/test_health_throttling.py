@@ -1,7 +1,8 @@
 """The health check under throttling (issue 20, item 5): CloudFormation's and ECR's throttled
 reads are retried by botocore's standard mode on the clients health.clients makes, 10 attempts a
 call, and the report comes out right; a read throttled past its 10 attempts fails the check
-(CannotRead: ./dev health exits 2, the scheduled function raises).
+(CannotRead: ./dev health exits 2, the scheduled function raises). And the calls unthrottled are
+the benchmark's formula (devkit/bench/health.py).
 
 CloudFormation answers from devkit.cloudformation.read_api (400 Throttling on the wire, before
 botocore's retry handler), ECR from the emulator (its scripted ThrottlingException). botocore
@@ -18,6 +19,7 @@ import botocore.endpoint
 import pytest
 
 import ecr_ptc_emulator
+from devkit.bench.health import formula
 from devkit.cloudformation.read_api import ReadApi, Stack
 from health import State, check
 from health.clients import clients
@@ -72,6 +74,21 @@ def ecr_calls() -> dict[str, int]:
     for operation, _ in ecr_ptc_emulator.calls():
         counted[operation] = counted.get(operation, 0) + 1
     return counted
+
+
+def test_the_calls_are_the_benchmarks_formula(account: tuple[Any, Any, ReadApi]) -> None:
+    """docs/benchmark.md's formula (devkit.bench.health.formula), pages included: 150 stacks
+    (2 ListStacks pages), 2 holding a rule, 150 exports (2 ListExports pages), 2 rules in ECR
+    of which 1 is a managed one (validated)."""
+    cloudformation, ecr, api = account
+    api.exports.update({f"export-{n}": f"value-{n}" for n in range(149)})
+    before = sum(ecr_calls().values())
+
+    check(cloudformation, ecr)
+
+    made = sum(api.calls.values()) + sum(ecr_calls().values()) - before
+    assert api.calls["ListStacks"] == 2 and api.calls["ListExports"] == 2
+    assert made == formula(stacks=150, with_rule=2, rules=2, validated=1, exports=150)
 
 
 def test_throttled_reads_are_retried_and_the_report_is_right(
