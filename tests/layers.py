@@ -67,6 +67,7 @@ PLACES = {
     "test_events.py": "handler",
     "test_faults.py": "handler",
     "test_found_by_simulator.py": "handler",
+    "test_health_throttling.py": "handler",  # check() on the emulator and read_api, both throttling
     "test_frozen_and_killed.py": "handler",
     "test_import.py": "handler",  # but for cfn-lint and the CDK on what it writes (marked tools)
     "test_lifecycle.py": "handler",

@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from devkit.bench import health
 from devkit.bench.stats import KINDS, MIN_CALLS, PHASE_KINDS, median
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -711,6 +712,8 @@ class Bench:
                 self.scale()
             self.package()
             self.stack_operations()
+            self.say("health check: 500 stacks, 50 rules (devkit/bench/health.py)")
+            self.results["health"] = health.measure(3 if self.results["quick"] else 5)
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
         self.results["duration_s"] = time.monotonic() - started

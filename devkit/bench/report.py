@@ -6,6 +6,7 @@ import statistics
 import sys
 from typing import Any
 
+from devkit.bench import health
 from devkit.bench.ric_cold import FLOOR_MODULE
 from devkit.bench.stats import KINDS, MIN_CALLS, median
 
@@ -684,6 +685,12 @@ class Report:
 
     # the whole ----------------------------------------------------------------------------------
 
+    def health(self) -> list[str]:
+        rows, budgets = health.section(self.r["health"])
+        for budget in budgets:
+            self.budget(*budget)
+        return rows
+
     def render(self) -> str:
         sections = [
             ("Cold start under AWS's runtime interface client", self.cold()),
@@ -695,6 +702,7 @@ class Report:
             ("Scale: a 50-rule stack against a throttled ECR", self.scale()),
             ("A consumer stack on MiniStack: what the provider adds to a deploy", self.stacks()),
             ("Memory and package", self.memory()),
+            ("Health check", self.health()),
         ]
         m = self.r["machine"]
         quick = " --quick" if self.r["quick"] else ""
