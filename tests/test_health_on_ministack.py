@@ -25,7 +25,7 @@ import pytest
 
 from devkit.aws_lambda.scheduled import scheduled_event
 from devkit.cloudformation import templates
-from devkit.cloudformation.ministack import ACCOUNT, PROVIDER_STACK, REGION, MiniStack
+from devkit.cloudformation.ministack import PROVIDER_STACK, MiniStack
 from health.app import METRICS, NAMESPACE, NOT_HEALTHY, NOT_HEALTHY_METRIC
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,15 +36,7 @@ FAILURE = "Authentication failed: 401 Unauthorized from registry.k8s.io"
 def health(ms: MiniStack, *arguments: str) -> subprocess.CompletedProcess[str]:
     """./dev health with MiniStack's endpoints, as `./dev local env` exports them."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ENDPOINT_URL=ms.url,
-        AWS_ENDPOINT_URL_ECR=ms.ecr_url,
-        AWS_ACCESS_KEY_ID=ACCOUNT,
-        AWS_SECRET_ACCESS_KEY="test",
-        AWS_REGION=REGION,
-        AWS_DEFAULT_REGION=REGION,
-        PYTHONDONTWRITEBYTECODE="1",
-    )
+    env.update(ms.cli_env(), PYTHONDONTWRITEBYTECODE="1")
     return subprocess.run(
         ["bash", str(ROOT / "dev"), "health", *arguments],
         cwd=ROOT,

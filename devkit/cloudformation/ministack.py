@@ -342,6 +342,10 @@ class MiniStack:
             )
         return self._clients[service]
 
+    def cli_env(self) -> dict[str, str]:
+        """The environment that points the AWS CLI and boto3 at this MiniStack (cli_env)."""
+        return cli_env(self.url, self.ecr_url, self.account, self.region)
+
     def ecr_calls(self) -> list[tuple[str, dict[str, Any]]]:
         """Every pull-through cache call the emulator received, in order (errors included)."""
         return [(str(op), dict(params)) for op, params in self._control_get("calls")]
@@ -711,6 +715,19 @@ def _template_body(template: Template) -> str:
 
 def _parameters(parameters: Mapping[str, str] | None) -> list[dict[str, str]]:
     return [{"ParameterKey": k, "ParameterValue": str(v)} for k, v in (parameters or {}).items()]
+
+
+def cli_env(url: str, ecr_url: str, account: str = ACCOUNT, region: str = REGION) -> dict[str, str]:
+    """What points the AWS CLI and boto3 at a running MiniStack (the ECR emulator for ECR,
+    MiniStack for every other service): `./dev local env` prints it."""
+    return {
+        "AWS_ENDPOINT_URL": url,
+        "AWS_ENDPOINT_URL_ECR": ecr_url,
+        "AWS_ACCESS_KEY_ID": account,  # MiniStack takes the key id as the account
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+    }
 
 
 def _base_env() -> dict[str, str]:

@@ -10,15 +10,11 @@ import re
 from collections.abc import Sequence
 
 from devkit.importer.rules import Declared
+from ecr_ptc_contract import python_name
+from ecr_ptc_contract.properties import RULE_FIELDS
 
-KEYWORDS = {
-    "EcrRepositoryPrefix": "ecr_repository_prefix",
-    "UpstreamRegistryUrl": "upstream_registry_url",
-    "UpstreamRegistry": "upstream_registry",
-    "UpstreamRepositoryPrefix": "upstream_repository_prefix",
-    "CredentialArn": "credential_arn",
-    "CustomRoleArn": "custom_role_arn",
-}
+# The construct's keyword argument for each property ECR holds.
+KEYWORDS = {name: python_name(name) for name in RULE_FIELDS}
 
 
 def variable(logical_id: str) -> str:

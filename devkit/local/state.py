@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devkit.cloudformation.ministack import ACCOUNT, REGION, ROOT
+from devkit.cloudformation.ministack import ACCOUNT, REGION, ROOT, cli_env
 
 SUPERVISOR_MODULE = "devkit.local.supervisor"
 
@@ -46,14 +46,7 @@ class Running:
 
     def env(self) -> dict[str, str]:
         """What points the AWS CLI and boto3 at it (the ECR emulator for ECR, MiniStack else)."""
-        return {
-            "AWS_ENDPOINT_URL": self.url,
-            "AWS_ENDPOINT_URL_ECR": self.ecr_url,
-            "AWS_ACCESS_KEY_ID": self.account,  # MiniStack takes the key id as the account
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_REGION": self.region,
-        }
+        return cli_env(self.url, self.ecr_url, self.account, self.region)
 
 
 def pid_file(where: Path) -> Path:

@@ -37,6 +37,7 @@ from .properties import (
     REQUIRED,
     RESOURCE_TYPE,
     Property,
+    python_name,
 )
 from .schema import json_schema
 from .shapes import ROOT
@@ -68,5 +69,6 @@ __all__ = [
     "declared_secret_problem",
     "examine",
     "json_schema",
+    "python_name",
     "warnings",
 ]

@@ -4,6 +4,7 @@ resource type and the properties CloudFormation owns."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .shapes import (
@@ -126,6 +127,14 @@ NAMES: tuple[str, ...] = tuple(p.name for p in PROPERTIES)
 REQUIRED: tuple[str, ...] = tuple(p.name for p in PROPERTIES if p.required)
 # The properties ECR holds as fields of the rule (the others steer the provider).
 RULE_FIELDS: tuple[str, ...] = tuple(p.name for p in PROPERTIES if p.update != PROVIDER_ONLY)
+
+
+def python_name(name: str) -> str:
+    """A property's name as Python spells it: the provider's RuleSpec fields and the CDK
+    construct's keywords ('UpstreamRegistryUrl' -> 'upstream_registry_url')."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
 # Every custom resource carries these; they are CloudFormation's, not the provider's: it
 # accepts any value (CloudFormation checks them before it sends a request).
 CLOUDFORMATION_OWNED: tuple[str, ...] = ("ServiceToken", "ServiceTimeout")

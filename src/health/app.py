@@ -63,8 +63,7 @@ def publish(report: Report) -> dict[str, Any]:
         fields = rule.as_dict()
         log = logger.warning if fields["state"] in NOT_HEALTHY else logger.info
         log("rule", extra=fields)
-    counted = report.counts
-    counts = {state: counted.get(state, 0) for state in METRICS}
+    counts = report.counts  # every state, 0 included
     not_healthy = sum(counts[state] for state in NOT_HEALTHY)
     for state, name in METRICS.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=counts[state])

@@ -12,20 +12,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ecr_ptc_contract import properties, python_name
 from handler.properties import InvalidProperties, canonical_prefix, parse
 from handler.rules import Rule, changes
 from health.report import Drift, RuleReport, State
 from health.resolution import Resolved
 
 # The properties ECR holds, and the field of the held rule each is taken from when unresolved.
-RULE_FIELDS = {
-    "EcrRepositoryPrefix": "ecr_repository_prefix",
-    "UpstreamRegistryUrl": "upstream_registry_url",
-    "UpstreamRegistry": "upstream_registry",
-    "UpstreamRepositoryPrefix": "upstream_repository_prefix",
-    "CredentialArn": "credential_arn",
-    "CustomRoleArn": "custom_role_arn",
-}
+RULE_FIELDS = {name: python_name(name) for name in properties.RULE_FIELDS}
 REPAIR = "an update of the resource puts it back (docs/reference.md#health-check)"
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from handler.properties import is_rule_id
-from health.errors import CannotRead
+from health.errors import cannot_read
 from health.record import MANAGED_TYPE, NATIVE_TYPE, ManagedResource, StackRecord
 from health.template_text import TemplateText, long_form
 
@@ -106,28 +106,23 @@ def _pages(client: Any, operation: str, key: str, **arguments: Any) -> Iterator[
     try:
         for page in client.get_paginator(operation).paginate(**arguments):
             yield from page.get(key, [])
-    except ClientError as error:
+    except (ClientError, BotoCoreError) as error:
         raise _translated(operation, error) from None
-    except BotoCoreError as error:
-        raise CannotRead(_action(operation), type(error).__name__, str(error)) from None
 
 
 def _call(client: Any, operation: str, **arguments: Any) -> dict[str, Any]:
     try:
         answer: dict[str, Any] = getattr(client, operation)(**arguments)
-    except ClientError as error:
+    except (ClientError, BotoCoreError) as error:
         raise _translated(operation, error) from None
-    except BotoCoreError as error:
-        raise CannotRead(_action(operation), type(error).__name__, str(error)) from None
     return answer
 
 
-def _translated(operation: str, error: ClientError) -> Exception:
-    details = error.response.get("Error", {})
-    code = str(details.get("Code", "Unknown"))
-    if code == GONE and operation not in {"list_stacks", "list_exports"}:
+def _translated(operation: str, error: ClientError | BotoCoreError) -> Exception:
+    refused = cannot_read(_action(operation), error)
+    if refused.code == GONE and operation not in {"list_stacks", "list_exports"}:
         return _Gone()
-    return CannotRead(_action(operation), code, str(details.get("Message", "")))
+    return refused
 
 
 def _action(operation: str) -> str:

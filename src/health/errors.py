@@ -3,6 +3,8 @@ Told apart by the service's error code, never by its message."""
 
 from __future__ import annotations
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 # the identity may not make the call
 DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 # the credentials themselves are refused (wrong, expired, or of another partition)
@@ -39,3 +41,12 @@ class CannotRead(Exception):
             f"{self.action} failed ({self.code}): {self.message} (throttling and server errors are "
             "retried, 10 attempts in all: check the Region and the endpoint, then run the check again)"
         )
+
+
+def cannot_read(action: str, error: ClientError | BotoCoreError) -> CannotRead:
+    """`action`'s failure as CannotRead: the service's error code, or botocore's own error (a
+    connection or a timeout, after the client's retries) by its class name."""
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        return CannotRead(action, str(details.get("Code", "Unknown")), str(details.get("Message", "")))
+    return CannotRead(action, type(error).__name__, str(error))

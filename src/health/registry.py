@@ -9,7 +9,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from handler.rules import Rule
 from health.classification import Validation
-from health.errors import CannotRead
+from health.errors import cannot_read
 
 NOT_FOUND = "PullThroughCacheRuleNotFoundException"
 
@@ -20,10 +20,8 @@ def rules(ecr: Any) -> list[Rule]:
     try:
         for page in ecr.get_paginator("describe_pull_through_cache_rules").paginate():
             found.extend(Rule.from_api(r) for r in page.get("pullThroughCacheRules", []))
-    except ClientError as error:
-        raise _cannot("ecr:DescribePullThroughCacheRules", error) from None
-    except BotoCoreError as error:
-        raise CannotRead("ecr:DescribePullThroughCacheRules", type(error).__name__, str(error)) from None
+    except (ClientError, BotoCoreError) as error:
+        raise cannot_read("ecr:DescribePullThroughCacheRules", error) from None
     return found
 
 
@@ -32,7 +30,7 @@ def validation(ecr: Any, prefix: str) -> Validation | None:
     try:
         answer = ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
     except ClientError as error:
-        refused = _cannot("ecr:ValidatePullThroughCacheRule", error)
+        refused = cannot_read("ecr:ValidatePullThroughCacheRule", error)
         if refused.code == NOT_FOUND:
             return None
         if refused.denied:
@@ -40,10 +38,5 @@ def validation(ecr: Any, prefix: str) -> Validation | None:
         # ECR would not validate this one rule (its own error code): the others still are
         return Validation(True, refused=f"ECR answered {refused.code}: {refused.message}")
     except BotoCoreError as error:
-        raise CannotRead("ecr:ValidatePullThroughCacheRule", type(error).__name__, str(error)) from None
+        raise cannot_read("ecr:ValidatePullThroughCacheRule", error) from None
     return Validation(bool(answer.get("isValid")), str(answer.get("failure") or ""))
-
-
-def _cannot(action: str, error: ClientError) -> CannotRead:
-    details = error.response.get("Error", {})
-    return CannotRead(action, str(details.get("Code", "Unknown")), str(details.get("Message", "")))

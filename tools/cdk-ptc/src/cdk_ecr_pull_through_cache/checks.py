@@ -17,23 +17,13 @@ import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from ecr_ptc_contract import Problem, check, warnings
+from ecr_ptc_contract import NAMES, Problem, check, python_name, warnings
 from ecr_ptc_contract.wording import quoted
 
 __all__ = ["IDIOMS", "KEYWORDS", "InvalidPullThroughCacheRule", "in_keywords", "left_to_ecr", "problems"]
 
 # The keyword argument of PullThroughCacheRule that gives each CloudFormation property.
-KEYWORDS = {
-    "ServiceToken": "service_token",
-    "EcrRepositoryPrefix": "ecr_repository_prefix",
-    "UpstreamRegistryUrl": "upstream_registry_url",
-    "UpstreamRegistry": "upstream_registry",
-    "UpstreamRepositoryPrefix": "upstream_repository_prefix",
-    "CredentialArn": "credential_arn",
-    "CustomRoleArn": "custom_role_arn",
-    "AdoptExisting": "adopt_existing",
-    "ValidateCredentials": "validate_credentials",
-}
+KEYWORDS = {name: python_name(name) for name in ("ServiceToken", *NAMES)}
 # What the provider's sentences show of a template, and what stands for it in a CDK app.
 IDIOMS = {"!Ref MySecret": "an ISecret", "!GetAtt MyRole.Arn": "an IRole"}
 # A property's name (not inside a longer word), with the space before a quoted value (or before
