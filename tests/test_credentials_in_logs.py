@@ -40,12 +40,29 @@ with mock_aws():
         app.lambda_handler(event, LambdaContext())
 """
 
+# The health function (src/health/app.py), as its schedule runs it: moto's CloudFormation (no
+# stack) and the ECR emulator, so that botocore signs and logs real requests of both clients.
+HEALTH_SCRIPT = """
+import sys
+from awslambdaric.bootstrap import StandardLogSink, _setup_logging
+from awslambdaric.lambda_runtime_log_utils import LogFormat
+_setup_logging(LogFormat.JSON, sys.argv[1], StandardLogSink())
+from moto import mock_aws
+import ecr_ptc_emulator
+with mock_aws():
+    ecr_ptc_emulator.install()
+    from devkit.aws_lambda.context import LambdaContext
+    from devkit.aws_lambda.scheduled import scheduled_event
+    from health import app
+    app.lambda_handler(scheduled_event(), LambdaContext())
+"""
+
 
 class Run:
     """The handler given `events` in a fresh interpreter at a LogLevel: started at once, so that
     this module's interpreters (about a second of imports each) start side by side."""
 
-    def __init__(self, level: str, events: list[dict[str, Any]]) -> None:
+    def __init__(self, level: str, events: list[dict[str, Any]], script: str = SCRIPT) -> None:
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
             **CREDENTIALS,
@@ -59,7 +76,7 @@ class Run:
         }
         self.events = events
         self.process = subprocess.Popen(
-            [sys.executable, "-c", SCRIPT, level, json.dumps(events)],
+            [sys.executable, "-c", script, level, json.dumps(events)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -97,6 +114,7 @@ def runs(receiver: Receiver) -> Iterator[dict[str, Run]]:
             started[level] = Run(level, events)
         event = {**create_event({**PUBLIC, "AdoptExisting": "true"}), "ResponseURL": receiver.url()}
         started["JSON"] = Run("DEBUG", [event])
+        started["health"] = Run("DEBUG", [], HEALTH_SCRIPT)
         yield started
     finally:
         for run in started.values():
@@ -134,3 +152,13 @@ def test_every_line_is_the_providers_json_with_its_request_id(runs: dict[str, Ru
     assert all(
         isinstance(r.get("message"), str | dict) and not str(r["message"]).startswith('{"') for r in records
     )
+
+
+def test_the_health_function_logs_no_credential_at_debug(runs: dict[str, Run]) -> None:
+    lines = runs["health"].lines()
+
+    text = "\n".join(lines)
+    for name, value in CREDENTIALS.items():
+        assert value not in text, f"{name} is in the health function's log"
+    records = [json.loads(line) for line in lines]
+    assert any(r.get("message") == "summary" for r in records)  # it ran, and logged

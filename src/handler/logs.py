@@ -92,6 +92,14 @@ def serializer(scrub: Scrubber) -> Callable[[Any], str]:
     return dumps
 
 
+def quiet_libraries() -> None:
+    """The AWS SDK's loggers and crhelper's at INFO or above, whatever LOG_LEVEL says: botocore's
+    DEBUG lines carry the signed request, crhelper's the event with its ResponseURL."""
+    for name in ("crhelper", "crhelper.resource_helper", "crhelper.utils", *SDK_LOGGERS):
+        library = logging.getLogger(name)
+        library.setLevel(max(library.getEffectiveLevel(), logging.INFO))
+
+
 def configure(logger: Any, scrub: Scrubber) -> None:
     """Route every logger's lines through `logger`'s Powertools handler (built with
     `serializer(scrub)`), and keep the AWS SDK's loggers at INFO or above.
@@ -100,9 +108,7 @@ def configure(logger: Any, scrub: Scrubber) -> None:
     INFO or above whatever LOG_LEVEL says.
     """
     copy_config_to_registered_loggers(source_logger=logger, include={"crhelper", "handler"})
-    for name in ("crhelper", "crhelper.resource_helper", "crhelper.utils", *SDK_LOGGERS):
-        library = logging.getLogger(name)
-        library.setLevel(max(library.getEffectiveLevel(), logging.INFO))
+    quiet_libraries()
     root = logging.getLogger()
     for handler in list(root.handlers):  # the runtime client's, in Lambda
         root.removeHandler(handler)

@@ -27,6 +27,7 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from handler import logs
 from health import Report, check
 from health.clients import clients
 
@@ -44,7 +45,10 @@ METRICS = {
 NOT_HEALTHY = ("MISSING", "INVALID", "DRIFTED")
 NOT_HEALTHY_METRIC = "RulesNotHealthy"
 
-logger = Logger(service=SERVICE)
+# As the provider's (handler.logs): its lines scrubbed, and the AWS SDK's loggers at INFO or above
+# (at LogLevel DEBUG, botocore's DEBUG lines would show the signed requests: the session token).
+logger = Logger(service=SERVICE, json_serializer=logs.serializer(logs.Scrubber()))
+logs.quiet_libraries()  # before the clients exist: botocore logs from their creation on
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 # botocore's standard retry mode, 10 attempts a call (health.clients.RETRIES): CloudFormation's
 # and ECR's reads are throttled per account, and a 500-stack account reads thousands of pages.
