@@ -45,9 +45,9 @@ METRICS = {
 NOT_HEALTHY = ("MISSING", "INVALID", "DRIFTED")
 NOT_HEALTHY_METRIC = "RulesNotHealthy"
 
-# As the provider's (handler.logs): its lines scrubbed, and the AWS SDK's loggers at INFO or above
-# (at LogLevel DEBUG, botocore's DEBUG lines would show the signed requests: the session token).
-logger = Logger(service=SERVICE, json_serializer=logs.serializer(logs.Scrubber()))
+logger = Logger(service=SERVICE)
+# The AWS SDK's loggers at INFO or above, as the provider's (handler.logs): at LogLevel DEBUG,
+# botocore's DEBUG lines would show the signed requests, the session token in them.
 logs.quiet_libraries()  # before the clients exist: botocore logs from their creation on
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 # botocore's standard retry mode, 10 attempts a call (health.clients.RETRIES): CloudFormation's
