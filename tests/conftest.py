@@ -11,6 +11,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# The property-based tests' examples: as many as each test asks for, 2,500 where it does not say;
+# ./dev test --fast runs 500 of those (--hypothesis-profile fast), ./dev test and CI all of them.
+settings.register_profile("thorough", max_examples=2500)
+settings.register_profile("fast", max_examples=500)
+settings.load_profile("thorough")
 
 # Region and fake credentials before anything creates a boto3 client (the handler does at import),
 # whatever the shell had: no test, and no tool a test starts, can use a real credential or profile.

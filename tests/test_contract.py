@@ -268,8 +268,7 @@ def parses(candidate: dict[str, Any]) -> bool:
 def test_the_schema_and_parse_accept_and_refuse_the_same_literal_inputs() -> None:
     verdicts: list[bool] = []
 
-    @settings(
-        max_examples=2500,
+    @settings(  # as many examples as the profile gives (tests/conftest.py)
         derandomize=True,
         database=None,
         deadline=None,
@@ -288,8 +287,8 @@ def test_the_schema_and_parse_accept_and_refuse_the_same_literal_inputs() -> Non
 
     agree()
     # both verdicts are common, so the agreement says something
-    assert verdicts.count(True) > 300, verdicts.count(True)
-    assert verdicts.count(False) > 300, verdicts.count(False)
+    assert verdicts.count(True) > len(verdicts) / 8, verdicts.count(True)
+    assert verdicts.count(False) > len(verdicts) / 8, verdicts.count(False)
 
 
 def _secret_elsewhere(candidate: dict[str, Any]) -> bool:
