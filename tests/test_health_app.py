@@ -1,4 +1,4 @@
-"""src/health/app.py, the scheduled health function's wiring (issue 20 item 2), around the check.
+"""src/health/app.py, the scheduled health function's wiring around the check.
 
 The check itself (health.check: every Custom::PullThroughCacheRule of the account and Region,
 and what ECR holds; tests/test_health_*.py) is stood in for by a function returning a real

@@ -1,4 +1,4 @@
-"""template.yaml's health function (issue 20): its read-only role, its schedule, its alarm.
+"""template.yaml's health function: its read-only role, its schedule, its alarm.
 
 Read from the files, as tests/test_template.py reads the provider's resources (which also runs
 cfn-lint, checkov, sam validate and sam build on the whole template, the health function's
@@ -217,7 +217,7 @@ def test_one_metric_per_state_and_the_alarms_sum_of_the_states_that_need_repair(
         "DRIFTED": "RulesDrifted",
         "UNMANAGED": "RulesUnmanaged",
     }
-    assert app["NOT_HEALTHY"] == ("MISSING", "INVALID", "DRIFTED")  # issue 20: UNMANAGED is not the stacks'
+    assert app["NOT_HEALTHY"] == ("MISSING", "INVALID", "DRIFTED")  # UNMANAGED is no stack's to repair
 
 
 # ---------------------------------------------------------------------------------------

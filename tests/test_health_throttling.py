@@ -1,4 +1,4 @@
-"""The health check under throttling (issue 20, item 5): CloudFormation's and ECR's throttled
+"""The health check under throttling: CloudFormation's and ECR's throttled
 reads are retried by botocore's standard mode on the clients health.clients makes, 10 attempts a
 call, and the report comes out right; a read throttled past its 10 attempts fails the check
 (CannotRead: ./dev health exits 2, the scheduled function raises). And the calls unthrottled are

@@ -5,11 +5,16 @@ benchmark, the demo); src/handler/ keeps the provider's modules one job each. A 
 between two modules is the first sign of a module with two jobs, so the import graph of
 each package, read from the source (static imports, lazy ones inside functions included),
 must be acyclic.
+
+And the tree speaks for itself: no comment, docstring or document cites the issue tracker
+("issue N, item M"), which a reader of the code cannot see; it says the behaviour instead.
 """
 
 from __future__ import annotations
 
 import ast
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,6 +24,7 @@ PACKAGES = {
     "devkit": ROOT,
     "handler": ROOT / "src",
     "ecr_ptc_contract": ROOT / "src",
+    "health": ROOT / "src",
     "ecr_ptc_emulator": ROOT,
 }
 
@@ -100,3 +106,39 @@ def test_the_cycle_finder_finds_a_cycle_between_two_modules(tmp_path: Path) -> N
     assert graph["pkg.a"] == {"pkg.sub.b"}
     assert graph["pkg.c"] == {"pkg.a"}
     assert cycles(graph) == [["pkg.a", "pkg.sub.b", "pkg.a"]]
+
+
+TRACKER_CITATION = re.compile(r"\b(issue|item|task)s? #?\d+\b", re.IGNORECASE)
+
+
+def tracker_citations(text: str) -> list[str]:
+    """The lines of `text` that cite the issue tracker."""
+    return [line.strip() for line in text.splitlines() if TRACKER_CITATION.search(line)]
+
+
+def test_no_file_cites_the_issue_tracker() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split("\0")
+    found = []
+    for name in filter(None, tracked):
+        path = ROOT / name
+        if path == Path(__file__).resolve():  # its examples below are citations
+            continue
+        if not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        found += [f"{name}: {line}" for line in tracker_citations(text)]
+    assert not found, "say the behaviour instead of citing the tracker:\n" + "\n".join(found)
+
+
+def test_the_citation_finder_finds_the_forms_a_citation_takes() -> None:
+    assert tracker_citations("x = 1  # (issue 20, item 5)\nkept\nsee Issue #3\nTask 7 and items 2") == [
+        "x = 1  # (issue 20, item 5)",
+        "see Issue #3",
+        "Task 7 and items 2",
+    ]
+    assert tracker_citations("an issue with 5 rules; the item's 2 fields; tissue 4") == []

@@ -36,7 +36,7 @@ PULL_SIDE_EXAMPLES = [
 NOT_UPSTREAM_EXAMPLES = {"sar-consumer", "stackset-standard-rules", *(p.stem for p in PULL_SIDE_EXAMPLES)}
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.yaml") if p.stem not in NOT_UPSTREAM_EXAMPLES)
 FUNCTION = "ProviderFunction"
-HEALTH_FUNCTION = "HealthFunction"  # the scheduled read-only health check (issue 20)
+HEALTH_FUNCTION = "HealthFunction"  # the scheduled read-only health check
 SERVICE_NAME = "pullthroughcache.ecr.amazonaws.com"
 
 # ---------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The health check's cost (issue 20, item 5): check() on an account of 500 stacks, 50 of them
+"""The health check's cost: check() on an account of 500 stacks, 50 of them
 holding one Custom::PullThroughCacheRule each, and 50 rules in ECR; the calls it makes per
 operation, its time, and the projection to AWS against the function's 900 s timeout.
 

@@ -41,7 +41,7 @@ METRICS = {
     "DRIFTED": "RulesDrifted",
     "UNMANAGED": "RulesUnmanaged",
 }
-# What a stack's update has to repair (issue 20): an UNMANAGED rule is no stack's, so not counted.
+# What a stack's update has to repair: an UNMANAGED rule is no stack's, so not counted.
 NOT_HEALTHY = ("MISSING", "INVALID", "DRIFTED")
 NOT_HEALTHY_METRIC = "RulesNotHealthy"
 
