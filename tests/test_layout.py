@@ -6,6 +6,9 @@ between two modules is the first sign of a module with two jobs, so the import g
 each package, read from the source (static imports, lazy ones inside functions included),
 must be acyclic.
 
+CONTRIBUTING.md's layout keeps up with the tree: it names every module of the packages that
+ship in the Lambda (src/handler, src/health) and every ./dev command.
+
 And the tree speaks for itself: no comment, docstring or document cites the issue tracker
 ("issue N, item M"), which a reader of the code cannot see; it says the behaviour instead.
 """
@@ -142,3 +145,38 @@ def test_the_citation_finder_finds_the_forms_a_citation_takes() -> None:
         "Task 7 and items 2",
     ]
     assert tracker_citations("an issue with 5 rules; the item's 2 fields; tissue 4") == []
+
+
+CONTRIBUTING = ROOT / "CONTRIBUTING.md"
+SHIPPED = ("handler", "health")  # the Lambda packages whose modules CONTRIBUTING.md lists one by one
+
+
+def module_table(text: str, package: str) -> str:
+    """The table that follows the line of CONTRIBUTING.md introducing src/<package>/ ("...: ")."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.endswith(f"`src/{package}/`:"))
+    table = []
+    for line in lines[start + 1 :]:
+        if table and not line.startswith("|"):
+            break
+        if line.startswith("|"):
+            table.append(line)
+    return "\n".join(table)
+
+
+@pytest.mark.parametrize("package", SHIPPED)
+def test_contributing_names_every_module_that_ships(package: str) -> None:
+    table = module_table(CONTRIBUTING.read_text(encoding="utf-8"), package)
+    modules = sorted(p.name for p in (ROOT / "src" / package).glob("*.py") if p.name != "__init__.py")
+    missing = [name for name in modules if f"| `{name}` |" not in table]
+    assert not missing, f"CONTRIBUTING.md's table of src/{package}/ does not say what {missing} hold"
+
+
+def test_contributing_names_every_dev_command() -> None:
+    usage = subprocess.run(
+        ["bash", str(ROOT / "dev"), "--help"], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    commands = sorted(set(re.findall(r"^\./dev ([a-z]+)", usage, re.MULTILINE)))
+    text = CONTRIBUTING.read_text(encoding="utf-8")
+    missing = [command for command in commands if f"`./dev {command}" not in text]
+    assert len(commands) > 5 and not missing, f"CONTRIBUTING.md does not say what ./dev {missing} do"
