@@ -9,6 +9,9 @@ must be acyclic.
 CONTRIBUTING.md's layout keeps up with the tree: it names every module of the packages that
 ship in the Lambda (src/handler, src/health) and every ./dev command.
 
+Every path of the repository a file names (a test cited in src/Makefile, a module in the docs)
+exists; CHANGELOG.md, which is history, excepted.
+
 And the tree speaks for itself: no comment, docstring or document cites the issue tracker
 ("issue N, item M"), which a reader of the code cannot see; it says the behaviour instead.
 """
@@ -119,23 +122,43 @@ def tracker_citations(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if TRACKER_CITATION.search(line)]
 
 
-def test_no_file_cites_the_issue_tracker() -> None:
+def tracked_texts() -> dict[str, str]:
+    """Every file git tracks that is text, by its path."""
     tracked = subprocess.run(
         ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
     ).stdout.split("\0")
-    found = []
+    texts = {}
     for name in filter(None, tracked):
-        path = ROOT / name
-        if path == Path(__file__).resolve():  # its examples below are citations
-            continue
-        if not path.is_file():
-            continue
         try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
+            texts[name] = (ROOT / name).read_text(encoding="utf-8")
+        except (UnicodeDecodeError, FileNotFoundError, IsADirectoryError):
+            continue
+    return texts
+
+
+def test_no_file_cites_the_issue_tracker() -> None:
+    found = []
+    for name, text in tracked_texts().items():
+        if ROOT / name == Path(__file__).resolve():  # its examples below are citations
             continue
         found += [f"{name}: {line}" for line in tracker_citations(text)]
     assert not found, "say the behaviour instead of citing the tracker:\n" + "\n".join(found)
+
+
+REPOSITORY_PATH = re.compile(
+    r"\b(?:tests|devkit|src|docs|tools|examples|events|ecr_ptc_emulator)/[\w./-]+\.(?:py|md|yaml|json|toml|txt)\b"
+)
+
+
+def test_every_path_a_file_names_exists() -> None:
+    missing = sorted(
+        f"{name}: {path}"
+        for name, text in tracked_texts().items()
+        if name != "CHANGELOG.md"
+        for path in set(REPOSITORY_PATH.findall(text))
+        if not (ROOT / path).exists()
+    )
+    assert not missing, "these files name paths that do not exist:\n" + "\n".join(missing)
 
 
 def test_the_citation_finder_finds_the_forms_a_citation_takes() -> None:
