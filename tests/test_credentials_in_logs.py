@@ -38,6 +38,9 @@ with mock_aws():
     from handler import app
     for event in json.loads(sys.argv[2]):
         app.lambda_handler(event, LambdaContext())
+    # a line of the provider's own Powertools logger, as Powertools writes one (log_event=True)
+    from handler import wiring
+    wiring.logger.info("a line of the provider's own logger")
 """
 
 # The health function (src/health/app.py), as its schedule runs it: moto's CloudFormation (no
@@ -144,6 +147,9 @@ def test_every_line_is_the_providers_json_with_its_request_id(runs: dict[str, Ru
 
     records = [json.loads(line) for line in lines]  # every line is JSON (none is text, none doubly encoded)
     assert all(isinstance(record, dict) for record in records)
+    assert len(set(lines)) == len(lines), "a line is written twice"
+    own = [r for r in records if r.get("message") == "a line of the provider's own logger"]
+    assert len(own) == 1, own
     during = [r for r in records if r.get("cold_start") is not None]
     assert during, "the invocation logged nothing"
     assert all(r["service"] == "ecr-pull-through-cache-provider" for r in records)

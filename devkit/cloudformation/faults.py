@@ -831,9 +831,11 @@ _LEAKS = (
 )
 
 
-def _streams(handlers: list[logging.Handler]) -> list[logging.StreamHandler[Any]]:
-    """The provider logger's handlers (Powertools writes each line through a StreamHandler)."""
-    return [h for h in handlers if isinstance(h, logging.StreamHandler)]
+def _streams(logger: Any) -> list[logging.StreamHandler[Any]]:
+    """The provider logger's own handler (Powertools writes each line through a StreamHandler;
+    under pytest, its capture handlers are attached to the logger as well, and left alone)."""
+    handler = logger.registered_handler
+    return [handler] if isinstance(handler, logging.StreamHandler) else []
 
 
 @dataclass
@@ -856,7 +858,7 @@ class RootDebug(Fault):
         self._saved = (root.level, list(root.handlers), wiring.logger.log_level, logging.Formatter.converter)
         self._sink, self._buffer = _Sink(), io.StringIO()
         _setup_logging(LogFormat.JSON, "DEBUG", self._sink)
-        self._streams = [h.setStream(self._buffer) for h in _streams(wiring.logger.handlers)]
+        self._streams = [h.setStream(self._buffer) for h in _streams(wiring.logger)]
         wiring.logger.setLevel("DEBUG")
         logs.configure(wiring.logger, wiring.scrubber)
 
@@ -864,7 +866,7 @@ class RootDebug(Fault):
         from handler import wiring
 
         level, handlers, log_level, converter = self._saved
-        for handler, stream in zip(_streams(wiring.logger.handlers), self._streams, strict=True):
+        for handler, stream in zip(_streams(wiring.logger), self._streams, strict=True):
             handler.setStream(stream)
         wiring.logger.setLevel(log_level)
         logs.configure(wiring.logger, wiring.scrubber)

@@ -114,3 +114,7 @@ def configure(logger: Any, scrub: Scrubber) -> None:
         root.removeHandler(handler)
     for handler in logger.handlers:
         root.addHandler(handler)
+    # The root logger now writes through `logger`'s own handler: a line of `logger` itself (Powertools'
+    # log_event, say) must not go up to the root as well, or it is written twice. (Powertools keeps
+    # it from the root by a filter on the root's handlers it found, the runtime client's, gone now.)
+    logging.getLogger(logger.name).propagate = False
