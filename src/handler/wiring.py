@@ -63,17 +63,18 @@ def cloudformation_client() -> Any:
 
 
 def serve(provider: Provider, event: dict[str, Any], context: Any) -> None:
-    """One invocation: the ResponseURL is a credential the logs never show (logs.Scrubber)."""
-    _serve(event, CompleteContext(context), provider)
+    """One invocation: the ResponseURL is a credential the logs never show (logs.Scrubber), from
+    the first line on (Powertools' own, the event, when POWERTOOLS_LOGGER_LOG_EVENT is set)."""
+    scrubber.url = str(event.get("ResponseURL", "")) if isinstance(event, dict) else ""
+    try:
+        _serve(event, CompleteContext(context), provider)
+    finally:
+        scrubber.url = ""
 
 
 @logger.inject_lambda_context(correlation_id_path="RequestId")
 def _serve(event: dict[str, Any], context: Any, provider: Provider) -> None:
-    scrubber.url = str(event.get("ResponseURL", "")) if isinstance(event, dict) else ""
-    try:
-        provider(event, context)
-    finally:
-        scrubber.url = ""
+    provider(event, context)
 
 
 class CompleteContext:
