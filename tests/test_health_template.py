@@ -193,7 +193,7 @@ def test_the_alarm_exists_only_with_a_topic_and_watches_what_the_function_writes
         "Fn::Not": [{"Fn::Equals": [{"Ref": "HealthAlarmTopicArn"}, ""]}]
     }
     alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
-    assert list(alarms) == ["HealthAlarm"]
+    assert sorted(alarms) == ["HealthAlarm", "HealthErrorsAlarm"]
     alarm = alarms["HealthAlarm"]
     assert alarm["Condition"] == "HealthAlarmed"
     props = alarm["Properties"]
@@ -206,6 +206,22 @@ def test_the_alarm_exists_only_with_a_topic_and_watches_what_the_function_writes
     assert props["Statistic"] == "Maximum"
     assert props["TreatMissingData"] == "notBreaching"
     assert props["Period"] * props["EvaluationPeriods"] == 86400, "one day: the default schedule's interval"
+
+
+def test_a_check_that_fails_raises_the_second_alarm_on_the_same_topic(template: dict[str, Any]) -> None:
+    """A run that cannot read (a permission missing, throttled past its retries) fails its
+    invocation and writes no count: the function's own Errors metric tells, on the same topic."""
+    alarm = resources_of_type(template, "AWS::CloudWatch::Alarm")["HealthErrorsAlarm"]
+    assert alarm["Condition"] == "HealthAlarmed"
+    props = alarm["Properties"]
+    assert props["Namespace"] == "AWS/Lambda" and props["MetricName"] == "Errors"
+    assert props["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": HEALTH_FUNCTION}}]
+    assert props["AlarmActions"] == [{"Ref": "HealthAlarmTopicArn"}]
+    assert props["ComparisonOperator"] == "GreaterThanThreshold" and props["Threshold"] == 0
+    assert props["Statistic"] == "Sum"
+    assert props["TreatMissingData"] == "notBreaching"  # no run is no failure
+    assert props["Period"] * props["EvaluationPeriods"] == 86400, "one day, as the first alarm"
+    assert "HealthFunctionName" in props["AlarmDescription"]
 
 
 def test_one_metric_per_state_and_the_alarms_sum_of_the_states_that_need_repair() -> None:
