@@ -1,4 +1,5 @@
-"""./dev health on MiniStack with the ECR emulator: the provider deployed by sam, three consumer
+"""./dev health on MiniStack with the ECR emulator: the provider deployed by sam (with an alarm
+topic: both alarms are made), three consumer
 stacks (quay and ghcr from examples/, and k8s as a nested stack of a 'platform' stack: ListStacks
 lists nested stacks too), then a rule deleted by hand, a credential changed by hand, a rule failing
 validation (the emulator's fault for one prefix) and a rule no stack holds. The real command,
@@ -142,14 +143,28 @@ def update_what_ecr_does_not_hold(ms: MiniStack, ghcr_secret: str) -> None:
     assert [r.request_type for r in quay.requests + ghcr.requests] == ["Update", "Update"]
 
 
+def deploy_provider_with_alarms(ms: MiniStack, build_dir: Path) -> None:
+    """The provider deployed with HealthAlarmTopicArn: both alarms exist, on that topic, one on the
+    rules to repair, one on the health function's own Errors."""
+    topic = ms.client("sns").create_topic(Name="ops-alerts")["TopicArn"]
+    provider = ms.deploy_provider(build_dir=build_dir, parameters={"HealthAlarmTopicArn": topic})
+    assert provider.status == "CREATE_COMPLETE", provider.output_text
+    function_name = ms.outputs(PROVIDER_STACK)["HealthFunctionName"]
+    described = ms.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    alarms = {(a["Namespace"], a["MetricName"]): a for a in described}
+    assert set(alarms) == {(NAMESPACE, NOT_HEALTHY_METRIC), ("AWS/Lambda", "Errors")}
+    assert all(a["AlarmActions"] == [topic] for a in alarms.values())
+    errors = alarms["AWS/Lambda", "Errors"]
+    assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": function_name}]
+
+
 def test_health_reports_what_was_done_by_hand_and_an_update_repairs_it(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     # (short directories: the build's multiprocessing socket path must fit AF_UNIX's limit)
     ms = MiniStack().start(under=tmp_path_factory.mktemp("ms"))
     try:
-        provider = ms.deploy_provider(build_dir=tmp_path_factory.mktemp("sam"))
-        assert provider.status == "CREATE_COMPLETE", provider.output_text
+        deploy_provider_with_alarms(ms, tmp_path_factory.mktemp("sam"))
         asked = ms.create_secret("ecr-pullthroughcache/ghcr", SECRET_VALUE)
         other = ms.create_secret("ecr-pullthroughcache/ghcr-by-hand", SECRET_VALUE)
         assert ms.create_stack("quay-cache", ROOT / "examples/quay.yaml").status == "CREATE_COMPLETE"
