@@ -146,6 +146,7 @@ class _Sandbox:
         in_flight = self.link.freeze() if self.link is not None else 0
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGSTOP)
+            _until_stopped(self.process.pid)
         self.frozen = True
         return in_flight
 
@@ -314,3 +315,11 @@ class RuntimeContainer:
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _until_stopped(pid: int) -> None:
+    """Until the kernel reports the process stopped, every thread of it (a signal is delivered
+    when the kernel gets to it, not when it is sent: on a busy machine the process ran on for a
+    moment after SIGSTOP), or ended. WNOWAIT leaves its state for process.wait() to collect."""
+    with contextlib.suppress(ChildProcessError):  # ended, and collected by then
+        os.waitid(os.P_PID, pid, os.WSTOPPED | os.WEXITED | os.WNOWAIT)
