@@ -162,10 +162,10 @@ def test_cfn_lint_is_clean(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def translated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`python -m devkit.release.translate` with .venv-tools' Python, where the translator is."""
-    python = Path(require_tool("cfn-lint")).parent / "python"
+    """`./dev translate`, which runs it with .venv-tools' Python, where the translator is."""
+    require_tool("cfn-lint")  # .venv-tools is there
     output = tmp_path_factory.mktemp("translate") / "provider-stackset.json"
-    result = run_tool([str(python), "-m", "devkit.release.translate", "--output", str(output)], cwd=ROOT)
+    result = run_tool(["bash", str(ROOT / "dev"), "translate", "--output", str(output)], cwd=ROOT)
     assert result.returncode == 0, output_of(result)
     return output
 

@@ -9,34 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
+from health.template_text import load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    elif isinstance(node, yaml.MappingNode):
-        value = loader.construct_mapping(node, deep=True)
-    else:
-        raise yaml.constructor.ConstructorError(None, None, f"unexpected node for !{suffix}", node.start_mark)
-    if suffix == "Ref":
-        return {"Ref": value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{suffix}": value}
-
-
-_Loader.add_multi_constructor("!", _tag)
 
 
 def load(path: Path | str) -> dict[str, Any]:
@@ -45,8 +21,9 @@ def load(path: Path | str) -> dict[str, Any]:
 
 
 def parse(text: str) -> Any:
-    """CloudFormation YAML (or JSON) text in long form: a template, or any part of one."""
-    return yaml.load(text, Loader=_Loader)
+    """CloudFormation YAML (or JSON) text in long form: a template, or any part of one (read as
+    the health check reads a stack's template)."""
+    return load_yaml(text)
 
 
 def example(name: str) -> dict[str, Any]:

@@ -38,6 +38,11 @@ def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[s
 _Loader.add_multi_constructor("!", _short_form)
 
 
+def load_yaml(text: str) -> Any:
+    """CloudFormation YAML (JSON is YAML too) in long form: a template, or any part of one."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader with the short forms
+
+
 def long_form(body: Any) -> dict[str, Any]:
     """The template `body` as a dict in long form."""
     if isinstance(body, Mapping):
@@ -48,7 +53,7 @@ def long_form(body: Any) -> dict[str, Any]:
         parsed = json.loads(body)
     except ValueError:
         try:
-            parsed = yaml.load(body, Loader=_Loader)  # noqa: S506 - a SafeLoader with the short forms
+            parsed = load_yaml(body)
         except yaml.YAMLError as problem:
             raise TemplateText(f"the template is neither JSON nor YAML: {problem}") from None
     if not isinstance(parsed, Mapping):
